@@ -1,0 +1,219 @@
+"""Safe YAML reading that remembers where every node came from.
+
+PyYAML's composer gives us nodes with marks; we build plain Python data from them
+ourselves instead of using its constructor, because we need four things it does not
+do: the line and column of every value and key, an error on duplicate keys (PyYAML
+keeps the last one silently), a bound on alias expansion (a "billion laughs" document
+must fail fast and small), and YAML 1.2 booleans (so `on:` is a key, not `True`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ..errors import Problem
+
+Path = tuple[str | int, ...]
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 200_000
+MAX_ALIASES = 500
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.2 core-schema flavoured: only true/false are booleans; no timestamps."""
+
+
+_Resolver.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+}
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+try:  # libyaml's parser and composer: several times faster than the pure-Python ones
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML's wheels ship libyaml
+
+    class _Parser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+
+
+class _Composer(_Parser, yaml.constructor.SafeConstructor, _Resolver):
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+
+
+@dataclass
+class Source:
+    """A parsed document: its data and where each part of it stands in the text."""
+
+    text: str
+    data: Any
+    file: str | None = None
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: Path, *, key: bool = False) -> tuple[int, int] | tuple[None, None]:
+        """Line and column of `path` (its key with key=True), else of its nearest ancestor."""
+        if key and path in self.key_positions:
+            return self.key_positions[path]
+        for end in range(len(path), -1, -1):
+            found = self.positions.get(path[:end])
+            if found:
+                return found
+        return None, None
+
+    def locate(self, path: Path, needle: str) -> tuple[int, int] | None:
+        """Line and column of `needle` inside the scalar at `path`, as written in the text."""
+        span = self.spans.get(path)
+        if not span:
+            return None
+        offset = self.text.find(needle, span[0], span[1])
+        if offset < 0:
+            return None
+        line = self.text.count("\n", 0, offset) + 1
+        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return line, column
+
+
+class SourceError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+
+
+def parse(text: str, file: str | None = None, *, max_bytes: int = MAX_BYTES) -> Source:
+    """Parse YAML text into a Source, or raise SourceError with every problem found."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise SourceError([Problem("", f"document is {size} bytes; the limit is {max_bytes}", 1, 1,
+                                   file=file)])
+    try:
+        composer = _Composer(text)
+        try:
+            node = composer.get_single_node()
+        finally:
+            composer.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise SourceError([Problem("", f"YAML syntax error: {message}", line, column, file=file)]) from None
+    except yaml.YAMLError as exc:
+        raise SourceError([Problem("", f"YAML error: {exc}", file=file)]) from None
+    source = Source(text=text, data=None, file=file)
+    if node is None:
+        raise SourceError([Problem("", "the document is empty", 1, 1, file=file)])
+    builder = _Builder(source, composer)
+    source.data = builder.build(node, (), 0)
+    if builder.problems:
+        raise SourceError(builder.problems)
+    return source
+
+
+class _Builder:
+    def __init__(self, source: Source, constructor: yaml.constructor.SafeConstructor):
+        self.source = source
+        self.constructor = constructor
+        self.problems: list[Problem] = []
+        self.nodes = 0
+        self.seen: set[int] = set()
+        self.active: set[int] = set()
+        self.aliases = 0
+
+    def fail(self, node: yaml.Node, message: str, path: Path) -> SourceError:
+        mark = node.start_mark
+        return SourceError([Problem(_format(path), message, mark.line + 1, mark.column + 1,
+                                    file=self.source.file)])
+
+    def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(node, f"document expands to more than {MAX_NODES} nodes", path)
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"nesting is deeper than {MAX_DEPTH} levels", path)
+        if id(node) in self.active:
+            raise self.fail(node, "an alias refers to a node that contains it", path)
+        if id(node) in self.seen and not isinstance(node, yaml.ScalarNode):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise self.fail(node, f"more than {MAX_ALIASES} alias expansions", path)
+        self.seen.add(id(node))
+        mark = node.start_mark
+        self.source.positions.setdefault(path, (mark.line + 1, mark.column + 1))
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node, path, depth)
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        finally:
+            self.active.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "mapping keys must be plain names, not lists or maps", path)
+            key = str(key_node.value)
+            if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+                raise self.fail(key_node, "merge keys (<<) are not supported; write the fields out", path)
+            child = (*path, key)
+            if key in result:
+                first = self.source.key_positions[child][0]
+                mark = key_node.start_mark
+                self.problems.append(Problem(
+                    _format(child), f"duplicate key '{key}' (first defined on line {first})",
+                    mark.line + 1, mark.column + 1, hint="remove one of them", file=self.source.file,
+                ))
+                continue
+            mark = key_node.start_mark
+            self.source.key_positions[child] = (mark.line + 1, mark.column + 1)
+            result[key] = self.build(value_node, child, depth + 1)
+        return result
+
+    def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            raise self.fail(node, f"unsupported YAML tag {node.tag!r}; only plain values are allowed", path)
+        if node.tag == "tag:yaml.org,2002:str":
+            self.source.spans[path] = (node.start_mark.index, node.end_mark.index)
+            return node.value
+        try:
+            return self.constructor.construct_object(node)
+        except (ValueError, yaml.constructor.ConstructorError) as exc:
+            raise self.fail(node, f"cannot read value {node.value!r}: {exc}", path) from None
+
+
+def _format(path: Path) -> str:
+    from .paths import format_path
+
+    return format_path(path)

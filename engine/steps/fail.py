@@ -1,0 +1,17 @@
+"""`fail`: end the run as failed with a message."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from ..language.base import described
+from .base import Step
+from .registry import register_step_type
+
+
+@register_step_type
+class FailStep(Step):
+    template_fields: ClassVar = frozenset({"message"})
+
+    type: Literal["fail"] = described("Step type.")
+    message: str = described("Why the run failed; may be a template.")

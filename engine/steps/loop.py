@@ -1,0 +1,29 @@
+"""`loop`: run the body again until `until` holds, at most `max_iterations` times."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar, Literal
+
+from ..language.base import Expression, described
+from .base import Block, Step, StepList
+from .registry import register_step_type
+
+
+@register_step_type
+class LoopStep(Step):
+    expression_fields: ClassVar = frozenset({"when", "until"})
+
+    type: Literal["loop"] = described("Step type.")
+    steps: StepList = described("The body, run once per pass.")
+    until: Expression | None = described(
+        "Expression checked after each pass; the loop ends when it is true.", default=None
+    )
+    max_iterations: int = described("Most passes; required so no loop runs forever.", ge=1, le=100_000)
+
+    def children(self) -> Iterator[Block]:
+        yield Block(("steps",), self.steps, frozenset({"index"}))
+        yield from super().children()
+
+    def field_binds(self, field: str) -> frozenset[str]:
+        return frozenset({"index"}) if field == "until" else frozenset()

@@ -1,0 +1,26 @@
+"""`parallel`: run named branches at once; only the join waits for all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from ..language.base import IDENTIFIER, described
+from .base import Block, Step, StepList
+from .registry import register_step_type
+
+
+@register_step_type
+class ParallelStep(Step):
+
+    type: Literal["parallel"] = described("Step type.")
+    branches: dict[Annotated[str, Field(pattern=IDENTIFIER)], StepList] = Field(
+        min_length=1, description="Branch name -> the steps of that branch."
+    )
+
+    def children(self) -> Iterator[Block]:
+        for name, steps in self.branches.items():
+            yield Block(("branches", name), steps)
+        yield from super().children()

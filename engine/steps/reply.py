@@ -1,0 +1,17 @@
+"""`reply`: answer on the channel that triggered the run."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from ..language.base import described
+from .base import Step
+from .registry import register_step_type
+
+
+@register_step_type
+class ReplyStep(Step):
+    template_fields: ClassVar = frozenset({"text"})
+
+    type: Literal["reply"] = described("Step type.")
+    text: str = described("The reply; a template.")

@@ -1,0 +1,19 @@
+"""`set`: compute named values."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from ..language.base import described
+from .base import Step
+from .registry import register_step_type
+
+
+@register_step_type
+class SetStep(Step):
+    template_fields: ClassVar = frozenset({"values"})
+
+    type: Literal["set"] = described("Step type.")
+    values: dict[str, Any] = Field(min_length=1, description="Name -> value or expression.")

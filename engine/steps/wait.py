@@ -1,0 +1,16 @@
+"""`wait`: pause the run for a while."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ..language.base import Duration, described
+from .base import Step
+from .registry import register_step_type
+
+
+@register_step_type
+class WaitStep(Step):
+
+    type: Literal["wait"] = described("Step type.")
+    duration: Duration = described("How long to wait.", examples=["5s", "10m"])
