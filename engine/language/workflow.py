@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from ..steps.base import Block, OptionalStepList, Step, StepList
 from ..steps.registry import registry
@@ -34,6 +34,13 @@ class Workflow(LoomModel):
         "Steps run once when the run fails; `error` is in scope.", default_factory=list
     )
     tests: list[TestCase] = described("Offline tests run by `loom test`.", default_factory=list)
+
+    _source_text: str = PrivateAttr(default="")
+
+    @property
+    def source_text(self) -> str:
+        """The YAML this workflow was loaded from (kept with each run, so a resume runs it again)."""
+        return self._source_text
 
     def blocks(self) -> Iterator[Block]:
         yield Block(("steps",), self.steps)

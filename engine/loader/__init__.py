@@ -30,6 +30,7 @@ def loads(text: str, file: str | None = None, *, max_bytes: int = MAX_BYTES) -> 
     problems = check(workflow, source)
     if problems:
         raise ValidationError(_sorted(problems))
+    workflow._source_text = text
     return workflow
 
 

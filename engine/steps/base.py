@@ -35,6 +35,8 @@ class Step(LoomModel):
     """Fields whose strings may contain `${{ }}` templates, at any depth."""
     secret_fields: ClassVar[frozenset[str]] = frozenset()
     """Fields in which `secrets.NAME` may be used; never fields a model or a chat sees."""
+    own_timeout: ClassVar[bool] = False
+    """Whether the step reads `timeout` itself (an approval's wait) instead of per attempt."""
 
     id: str = described("Unique id of the step in the whole workflow.", pattern=STEP_ID, examples=["fetch"])
     type: str = described("The step type.")
@@ -56,6 +58,13 @@ class Step(LoomModel):
         """Nested step lists, in the order they may run. Control-flow steps override this."""
         if isinstance(self.on_error, list):
             yield Block(("on_error",), self.on_error, frozenset({"error"}))
+
+    async def execute(self, ctx: Any) -> Any:
+        """Run one attempt of the step and return its output; raise StepError to fail it."""
+        from ..errors import StepError
+
+        raise StepError(f"step type '{self.type}' cannot run in this version of Loomwork yet; "
+                        "mock it in tests", "unsupported")
 
     def field_binds(self, field: str) -> frozenset[str]:
         """Extra names in scope when `field` is evaluated (e.g. a loop variable)."""

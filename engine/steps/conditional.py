@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from ..language.base import Expression, described
 from .base import Block, OptionalStepList, Step, StepList
@@ -28,3 +28,7 @@ class IfStep(Step):
         if self.else_:
             yield Block(("else",), self.else_)
         yield from super().children()
+
+    async def execute(self, ctx) -> Any:
+        branch = self.then if ctx.expression(self.condition) else self.else_
+        return await ctx.run_block(branch) if branch else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from ..errors import StepError
 from ..language.base import described
 from .base import Step
 from .registry import register_step_type
@@ -15,3 +16,6 @@ class FailStep(Step):
 
     type: Literal["fail"] = described("Step type.")
     message: str = described("Why the run failed; may be a template.")
+
+    async def execute(self, ctx) -> None:
+        raise StepError(str(ctx.render(self.message)), "fail")

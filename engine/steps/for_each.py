@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
+from ..errors import StepError
 from ..language.base import IDENTIFIER, Expression, described
+from ..concurrency import gather_failing_fast
 from .base import Block, Step, StepList
 from .registry import register_step_type
 
@@ -35,3 +38,19 @@ class ForEachStep(Step):
 
     def field_binds(self, field: str) -> frozenset[str]:
         return frozenset({self.as_, "index"}) if field == "output" else frozenset()
+
+    async def execute(self, ctx) -> list[Any]:
+        items = ctx.expression(self.items) if isinstance(self.items, str) else ctx.render(self.items)
+        if not isinstance(items, list):
+            raise StepError(f"`items` must give a list, got {type(items).__name__}", "expression")
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def one(index: int, item: Any) -> Any:
+            async with limit:
+                scope = ctx.child_scope(**{self.as_: item, "index": index})
+                last = await ctx.run_block(self.steps, scope, f"{ctx.key}[{index}]/")
+                return ctx.expression_in(self.output, scope) if self.output else last
+
+        if self.concurrency == 1:
+            return [await one(i, item) for i, item in enumerate(items)]
+        return await gather_failing_fast([one(i, item) for i, item in enumerate(items)])

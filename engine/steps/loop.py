@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from ..language.base import Expression, described
 from .base import Block, Step, StepList
@@ -27,3 +27,13 @@ class LoopStep(Step):
 
     def field_binds(self, field: str) -> frozenset[str]:
         return frozenset({"index"}) if field == "until" else frozenset()
+
+    async def execute(self, ctx) -> Any:
+        last = None
+        for index in range(self.max_iterations):
+            scope = ctx.child_scope(index=index)
+            last = await ctx.run_block(self.steps, scope, f"{ctx.key}[{index}]/")
+            ctx.scope["steps"].update(scope["steps"].maps[0])  # later steps read the last pass
+            if self.until is not None and ctx.expression_in(self.until, scope):
+                break
+        return last

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from ..language.base import IDENTIFIER, described
+from ..concurrency import gather_failing_fast
 from .base import Block, Step, StepList
 from .registry import register_step_type
 
@@ -24,3 +25,14 @@ class ParallelStep(Step):
         for name, steps in self.branches.items():
             yield Block(("branches", name), steps)
         yield from super().children()
+
+    async def execute(self, ctx) -> dict[str, Any]:
+        scopes = {name: ctx.child_scope() for name in self.branches}
+        try:
+            results = await gather_failing_fast(
+                [ctx.run_block(steps, scopes[name]) for name, steps in self.branches.items()]
+            )
+        finally:
+            for scope in scopes.values():  # after the join, every branch's results are readable
+                ctx.scope["steps"].update(scope["steps"].maps[0])
+        return dict(zip(self.branches, results, strict=True))

@@ -15,3 +15,9 @@ class ReplyStep(Step):
 
     type: Literal["reply"] = described("Step type.")
     text: str = described("The reply; a template.")
+
+    async def execute(self, ctx) -> dict[str, str]:
+        text = ctx.render(self.text)
+        text = text if isinstance(text, str) else str(text)
+        ctx.reply(text)
+        return {"text": text}

@@ -17,3 +17,6 @@ class SetStep(Step):
 
     type: Literal["set"] = described("Step type.")
     values: dict[str, Any] = Field(min_length=1, description="Name -> value or expression.")
+
+    async def execute(self, ctx) -> dict[str, Any]:
+        return {name: ctx.render(value) for name, value in self.values.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -33,3 +33,9 @@ class SwitchStep(Step):
         if self.default:
             yield Block(("default",), self.default)
         yield from super().children()
+
+    async def execute(self, ctx) -> Any:
+        for case in self.cases:
+            if ctx.expression(case.when):
+                return await ctx.run_block(case.steps)
+        return await ctx.run_block(self.default) if self.default else None

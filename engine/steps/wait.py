@@ -14,3 +14,8 @@ class WaitStep(Step):
 
     type: Literal["wait"] = described("Step type.")
     duration: Duration = described("How long to wait.", examples=["5s", "10m"])
+
+    async def execute(self, ctx) -> None:
+        import asyncio
+
+        await asyncio.sleep(self.duration)

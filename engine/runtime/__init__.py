@@ -1,0 +1,106 @@
+"""Running workflows: `run`, `run_sync`, `stream`, `resume` and `approve`.
+
+    result = await engine.run(wf, inputs={"url": "https://example.org"}, store=engine.MemoryStore())
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import LoomError
+from ..language.workflow import Workflow
+from .events import Event, RunFinished
+from .executor import Execution, Listener
+from .inputs import InputError, coerce_text, resolve_inputs
+from .result import RunResult, StepRecord
+from .services import Services
+from .store import MemoryStore, RunRecord, Store
+
+
+async def run(workflow: Workflow, inputs: Mapping[str, Any] | None = None, *, store: Store | None = None,
+              trigger: Mapping[str, Any] | None = None, services: Services | None = None,
+              listeners: list[Listener] | None = None, run_id: str | None = None,
+              parent_run_id: str | None = None) -> RunResult:
+    """Run `workflow` to its end (or until it waits for an approval) and return the result."""
+    services = services or Services(store=store or MemoryStore())
+    execution = Execution(workflow, services, run_id=run_id, inputs=resolve_inputs(workflow, inputs),
+                          trigger=trigger, listeners=listeners)
+    await services.store.create_run(RunRecord(
+        execution.run_id, workflow.name, "queued", execution.inputs, execution.trigger,
+        workflow.source_text, execution.started_at, parent_run_id=parent_run_id,
+    ))
+    return await execution.run()
+
+
+def run_sync(workflow: Workflow, inputs: Mapping[str, Any] | None = None, **kwargs: Any) -> RunResult:
+    """`run` for code that is not async (the CLI)."""
+    return asyncio.run(run(workflow, inputs, **kwargs))
+
+
+async def stream(workflow: Workflow, inputs: Mapping[str, Any] | None = None, **kwargs: Any
+                 ) -> AsyncIterator[Event]:
+    """The run's events as they happen; the last one is RunFinished."""
+    queue: asyncio.Queue[Event] = asyncio.Queue()
+    listeners = [*kwargs.pop("listeners", []), queue.put_nowait]
+    task = asyncio.create_task(run(workflow, inputs, listeners=listeners, **kwargs))
+    try:
+        while True:
+            event = await queue.get()
+            yield event
+            if isinstance(event, RunFinished):
+                break
+        await task
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+async def resume(run_id: str, *, services: Services, listeners: list[Listener] | None = None) -> RunResult:
+    """Continue a run from its journal: finished steps are not executed again."""
+    from ..loader import loads
+
+    record = await services.store.get_run(run_id)
+    if record is None:
+        raise LoomError(f"no run with id '{run_id}'")
+    if record.status in ("succeeded", "failed", "cancelled"):
+        raise LoomError(f"run '{run_id}' has already ended ({record.status})")
+    workflow = loads(record.source, f"<run {run_id}>")
+    journal = await services.store.journal(run_id)
+    execution = Execution(workflow, services, run_id=run_id, inputs=record.inputs, trigger=record.trigger,
+                          journal=journal, listeners=listeners, started_at=record.started_at)
+    return await execution.run()
+
+
+async def approve(run_id: str, *, services: Services, approved: bool, by: str | None = None,
+                  comment: str | None = None, listeners: list[Listener] | None = None) -> RunResult:
+    """Record the answer to the approval a run waits for, then resume it."""
+    journal = await services.store.journal(run_id)
+    waiting = [r for r in journal.values() if r.status == "waiting"]
+    if not waiting:
+        raise LoomError(f"run '{run_id}' is not waiting for an approval")
+    record = waiting[0]
+    answer = {"approved": approved, "by": by, "comment": comment,
+              "answered_at": datetime.now(UTC).isoformat()}
+    await services.store.save_step(run_id, StepRecord(record.key, record.step_id, record.type, "succeeded",
+                                                      answer, attempts=1))
+    return await resume(run_id, services=services, listeners=listeners)
+
+
+__all__ = [
+    "Event",
+    "InputError",
+    "MemoryStore",
+    "RunRecord",
+    "RunResult",
+    "Services",
+    "Store",
+    "approve",
+    "coerce_text",
+    "resume",
+    "run",
+    "run_sync",
+    "stream",
+]

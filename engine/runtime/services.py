@@ -1,0 +1,37 @@
+"""What a run may reach outside itself, passed explicitly (no globals, no service locator).
+
+Tests swap these for local peers: an OpenAI-compatible server on loopback for the
+model, a local HTTP server with `LOOM_HTTP_ALLOW`, a MemoryStore.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..language.workflow import Workflow
+    from .store import Store
+
+SECRET_PREFIX = "LOOM_SECRET_"
+
+
+def env_secrets() -> dict[str, str]:
+    """Secrets come from `LOOM_SECRET_<NAME>` environment variables of the server process."""
+    return {k[len(SECRET_PREFIX):]: v for k, v in os.environ.items() if k.startswith(SECRET_PREFIX)}
+
+
+@dataclass
+class Services:
+    store: Store
+    secrets: Mapping[str, str] = field(default_factory=env_secrets)
+    resolve_workflow: Callable[[str], Workflow] | None = None
+    mocks: Mapping[str, Any] | None = None
+    """Step id -> output, for `loom test`: a mocked step is not executed."""
+    http_allow: frozenset[str] = field(
+        default_factory=lambda: frozenset(
+            h.strip().lower() for h in os.environ.get("LOOM_HTTP_ALLOW", "").split(",") if h.strip()
+        )
+    )

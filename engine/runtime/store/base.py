@@ -1,0 +1,38 @@
+"""The run store: runs, their step journal, approvals' decisions and conversation memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..result import RunResult, StepRecord
+
+
+@dataclass(slots=True)
+class RunRecord:
+    run_id: str
+    workflow: str
+    status: str  # queued, running, waiting, succeeded, failed, cancelled
+    inputs: dict[str, Any] = field(default_factory=dict)
+    trigger: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # the workflow's YAML text, so a resume runs exactly what started
+    started_at: str = ""
+    finished_at: str | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    replies: list[str] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)
+    parent_run_id: str | None = None
+
+
+class Store(Protocol):
+    async def create_run(self, record: RunRecord) -> None: ...
+    async def mark_running(self, run_id: str) -> None: ...
+    async def save_step(self, run_id: str, record: StepRecord) -> None: ...
+    async def finish_run(self, run_id: str, result: RunResult) -> None: ...
+    async def get_run(self, run_id: str) -> RunRecord | None: ...
+    async def list_runs(self, *, status: str | None = None, workflow: str | None = None,
+                        limit: int = 100) -> list[RunRecord]: ...
+    async def journal(self, run_id: str) -> dict[str, StepRecord]: ...
+    async def append_memory(self, key: str, messages: list[dict[str, str]]) -> None: ...
+    async def memory(self, key: str, window: int) -> list[dict[str, str]]: ...
