@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Debian packages the test suite needs; installed only when missing.
 APT_PACKAGES ?=
 
-.PHONY: run test install lint schema bench clean system-deps
+.PHONY: run test install lint schema bench clean system-deps services
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +25,16 @@ system-deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+services:
+	@bash scripts/services.sh
+
 run: install
 	$(BIN)/python app.py
 
 lint: install
 	$(BIN)/ruff check .
 
-test: install system-deps lint
+test: install system-deps services lint
 	$(BIN)/python -m pytest
 
 schema: install
@@ -40,6 +43,7 @@ schema: install
 bench: install
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/engine.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-output

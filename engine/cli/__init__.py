@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import schema, validate
+from . import run, runs, schema, test, validate
 
-COMMANDS = (validate, schema)
+COMMANDS = (validate, run, test, runs, schema)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -97,3 +97,15 @@ Expression = Annotated[
 def described(description: str, **kwargs: Any) -> Any:
     """`Field(...)` that insists on a description: the schema promises one on every field."""
     return Field(description=description, **kwargs)
+
+
+def format_duration(seconds: float) -> str:
+    """5400.0 -> '1h30m', 0.05 -> '50ms': durations written back the way a person writes them."""
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    out, rest = "", seconds
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if rest >= size:
+            count = int(rest // size)
+            out, rest = out + f"{count}{unit}", rest - count * size
+    return out + (f"{rest:g}s" if rest or not out else "")

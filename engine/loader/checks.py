@@ -20,7 +20,7 @@ from ..steps.llm import LlmStep
 from ..steps.loop import LoopStep
 from ..steps.parallel import ParallelStep
 from .expressions import ExpressionChecker, Scope
-from .hints import did_you_mean
+from .hints import did_you_mean, explained_by_typos
 from .paths import format_path
 from .source import Path, Source
 from .triggers import check_inputs, check_triggers
@@ -135,7 +135,8 @@ def _check_tests(workflow: Workflow, steps: dict[str, StepInfo], report) -> None
             if name not in workflow.inputs:
                 report((*path, "inputs", name), f"unknown input '{name}'",
                        did_you_mean(name, workflow.inputs) or "declare it under `inputs:`")
-        missing = [n for n, spec in workflow.inputs.items() if spec.is_required and n not in test.inputs]
+        given = set(test.inputs) | explained_by_typos(test.inputs, workflow.inputs)
+        missing = [n for n, spec in workflow.inputs.items() if spec.is_required and n not in given]
         if missing:
             report((*path, "inputs"), f"test '{test.name}' does not give required input(s) "
                    + ", ".join(f"'{n}'" for n in missing), "add them to the test's `inputs`")

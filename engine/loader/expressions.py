@@ -157,9 +157,20 @@ class ExpressionChecker:
         me = scope.info
         if me is None:
             return
-        reason = _ordering_problem(me, target, after_body=bool(me.step.field_binds(field)))
+        reason = _ordering_problem(me, target, after_body=bool(me.step.field_binds(field))) \
+            or self._inside_for_each(me, target)
         if reason:
             self.report(path, reason[0], reason[1], position)
+
+    def _inside_for_each(self, me: StepInfo, target: StepInfo) -> tuple[str, str] | None:
+        """A step in a for_each body runs once per item; outside the body there is no single result."""
+        for ancestor in target.ancestors:
+            holder = self.steps.get(ancestor)
+            if holder and isinstance(holder.step, ForEachStep) and ancestor not in me.ancestors \
+                    and ancestor != me.step.id:
+                return (f"step '{target.step.id}' runs once per item of for_each '{ancestor}'",
+                        f"read the list of results as steps.{ancestor}.output")
+        return None
 
     def _refuse_templates(self, value: Any, path: Path, field: str) -> None:
         for where, text in _strings(value, path):

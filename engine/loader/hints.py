@@ -23,3 +23,9 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     if options and len(options) <= 25:
         return "expected one of: " + ", ".join(options)
     return None
+
+
+def explained_by_typos(given: Iterable[str], known: Iterable[str]) -> set[str]:
+    """Known names that a misspelt given name stands for: `urll` given explains `url` missing."""
+    options = list(known)
+    return {match for name in given if name not in options and (match := closest(name, options))}

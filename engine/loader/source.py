@@ -26,14 +26,18 @@ MAX_ALIASES = 500
 
 
 class _Resolver(yaml.resolver.Resolver):
-    """YAML 1.2 core-schema flavoured: only true/false are booleans; no timestamps."""
+    """YAML 1.2 core schema: only true/false are booleans; no timestamps, sexagesimal or 0-octal numbers."""
+
+
+_YAML_1_1_ONLY = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int",
+                  "tag:yaml.org,2002:float")
 
 
 _Resolver.yaml_implicit_resolvers = {
     first: [
         (tag, regexp)
         for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+        if tag not in _YAML_1_1_ONLY
     ]
     for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
 }
@@ -41,6 +45,17 @@ _Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
+)
+# YAML 1.1 reads `12:30` as 45000 and `012` as 10; YAML 1.2's core schema does not.
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+.0123456789"),
 )
 
 try:  # libyaml's parser and composer: several times faster than the pure-Python ones
@@ -69,6 +84,8 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
+
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 @dataclass
@@ -100,9 +117,7 @@ class Source:
         offset = self.text.find(needle, span[0], span[1])
         if offset < 0:
             return None
-        line = self.text.count("\n", 0, offset) + 1
-        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
-        return line, column
+        return _line_column(self.text, offset)
 
 
 class SourceError(Exception):
@@ -112,7 +127,12 @@ class SourceError(Exception):
 
 def parse(text: str, file: str | None = None, *, max_bytes: int = MAX_BYTES) -> Source:
     """Parse YAML text into a Source, or raise SourceError with every problem found."""
-    size = len(text.encode("utf-8", "surrogatepass"))
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from text decoded with surrogateescape
+        line, column = _line_column(text, exc.start)
+        raise SourceError([Problem("", f"character U+{ord(text[exc.start]):04X} is not valid Unicode text",
+                                   line, column, file=file)]) from None
     if size > max_bytes:
         raise SourceError([Problem("", f"document is {size} bytes; the limit is {max_bytes}", 1, 1,
                                    file=file)])
@@ -127,8 +147,13 @@ def parse(text: str, file: str | None = None, *, max_bytes: int = MAX_BYTES) -> 
         message = " ".join(part for part in (exc.context, exc.problem) if part)
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise SourceError([Problem("", f"YAML syntax error: {message}", line, column, file=file)]) from None
+    except yaml.reader.ReaderError as exc:
+        line, column = _line_column(text, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+        message = f"character U+{code:04X} is not allowed in YAML ({exc.reason})"
+        raise SourceError([Problem("", message, line, column, file=file)]) from None
     except yaml.YAMLError as exc:
-        raise SourceError([Problem("", f"YAML error: {exc}", file=file)]) from None
+        raise SourceError([Problem("", f"YAML error: {exc}", 1, 1, file=file)]) from None
     source = Source(text=text, data=None, file=file)
     if node is None:
         raise SourceError([Problem("", "the document is empty", 1, 1, file=file)])
@@ -171,6 +196,8 @@ class _Builder:
         self.source.positions.setdefault(path, (mark.line + 1, mark.column + 1))
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
+        if node.tag not in _COLLECTION_TAGS:
+            raise self.fail(node, f"unsupported YAML tag {node.tag!r}; only plain values are allowed", path)
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -208,9 +235,25 @@ class _Builder:
             self.source.spans[path] = (node.start_mark.index, node.end_mark.index)
             return node.value
         try:
+            if node.tag == "tag:yaml.org,2002:int":
+                return _integer(node.value)
             return self.constructor.construct_object(node)
         except (ValueError, yaml.constructor.ConstructorError) as exc:
             raise self.fail(node, f"cannot read value {node.value!r}: {exc}", path) from None
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _integer(text: str) -> int:
+    """A YAML 1.2 core integer: decimal (leading zeros allowed), 0o octal or 0x hex."""
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    if digits[:2] in ("0o", "0x"):
+        return sign * int(digits[2:], 8 if digits[1] == "o" else 16)
+    return sign * int(digits)
 
 
 def _format(path: Path) -> str:

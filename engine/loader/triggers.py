@@ -7,7 +7,7 @@ from typing import Any
 
 from ..language.triggers import CronTrigger, TelegramTrigger, WebhookTrigger, WhatsAppTrigger
 from ..language.workflow import Workflow
-from .hints import did_you_mean
+from .hints import did_you_mean, explained_by_typos
 
 RESERVED_TELEGRAM = frozenset({"start", "help", "list", "run", "status", "settings"})
 RESERVED_WHATSAPP = frozenset({"help"})
@@ -95,6 +95,7 @@ def _cron(workflow: Workflow, trigger: CronTrigger, path, report) -> None:
 
 
 def _required_filled(workflow: Workflow, given: set[str], path, who: str, hint: str, report) -> None:
+    given = given | explained_by_typos(given, workflow.inputs)  # the typo is reported already
     for name, spec in workflow.inputs.items():
         if spec.is_required and name not in given:
             report(path, f"required input '{name}' is not provided by {who}",

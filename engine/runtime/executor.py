@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import RunFailed, StepError, Suspended
+from ..language.base import format_duration
 from ..language.common import RetryPolicy
 from ..language.workflow import Workflow
 from ..steps.base import Step
@@ -87,8 +88,8 @@ class Execution:
         except RunFailed as exc:
             await self._fail(exc.error, scope)
         except TimeoutError:
-            await self._fail(StepError(f"the run exceeded its time limit of {self.workflow.limits.timeout:g}s",
-                                       "limit"), scope)
+            limit = format_duration(self.workflow.limits.timeout)
+            await self._fail(StepError(f"the run exceeded its time limit of {limit}", "limit"), scope)
         await self.store.finish_run(self.run_id, self.result)
         self.emit(RunFinished(self.run_id, self.result.status, self.result.outputs, self.result.error))
         return self.result
@@ -172,6 +173,9 @@ class Execution:
             try:
                 if mocks is not None and step.id in mocks:
                     return _mocked(mocks[step.id]), attempt
+                if self.services.testing and step.external:
+                    raise _Fatal(f"step '{step.id}' ({step.type}) is not mocked; tests never reach the network: "
+                                 f"add `{step.id}` to the test's `mocks`", "unmocked")
                 context = StepContext(self, step, scope, key, attempt)
                 if timeout is None or getattr(step, "own_timeout", False):
                     return await step.execute(context), attempt
@@ -179,7 +183,7 @@ class Execution:
                     async with asyncio.timeout(timeout):
                         return await step.execute(context), attempt
                 except TimeoutError:
-                    raise StepError(f"step '{step.id}' timed out after {timeout:g}s", "timeout") from None
+                    raise StepError(f"step '{step.id}' timed out after {format_duration(timeout)}", "timeout") from None
             except StepError as error:
                 if attempt >= policy.max_attempts or not _retryable(error, policy):
                     error.attempts = attempt
@@ -227,7 +231,7 @@ def _mocked(value: Any) -> Any:
 
 
 def _retryable(error: StepError, policy: RetryPolicy) -> bool:
-    if isinstance(error, _Fatal) or error.kind in ("expression", "limit", "fail"):
+    if isinstance(error, _Fatal) or error.kind in ("expression", "limit", "fail", "blocked", "unsupported", "mocked"):
         return False
     classes = set(policy.on)
     if "any" in classes:

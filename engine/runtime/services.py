@@ -30,6 +30,8 @@ class Services:
     resolve_workflow: Callable[[str], Workflow] | None = None
     mocks: Mapping[str, Any] | None = None
     """Step id -> output, for `loom test`: a mocked step is not executed."""
+    testing: bool = False
+    """`loom test`: steps that reach outside the run must be mocked, and waits do not wait."""
     http_allow: frozenset[str] = field(
         default_factory=lambda: frozenset(
             h.strip().lower() for h in os.environ.get("LOOM_HTTP_ALLOW", "").split(",") if h.strip()

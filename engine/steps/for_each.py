@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
+from ..concurrency import gather_failing_fast
 from ..errors import StepError
 from ..language.base import IDENTIFIER, Expression, described
-from ..concurrency import gather_failing_fast
 from .base import Block, Step, StepList
 from .registry import register_step_type
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ..language.base import IDENTIFIER, described
 from ..concurrency import gather_failing_fast
+from ..language.base import IDENTIFIER, described
 from .base import Block, Step, StepList
 from .registry import register_step_type
 

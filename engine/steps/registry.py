@@ -62,7 +62,7 @@ class StepRegistry:
             return
         self._load_extensions()
         union: Any = Annotated[
-            Union[tuple(self._types.values())],  # noqa: UP007 - built at run time
+            Union[tuple(self._types[name] for name in sorted(self._types))],  # noqa: UP007 - built at run time
             Field(discriminator="type"),
         ]
         # Step models are built lazily (defer_build): each resolves the forward reference

@@ -1,0 +1,193 @@
+"""A store in a SQL database: a SQLite file under LOOM_HOME by default, any SQLAlchemy URL otherwise.
+
+The engine is synchronous on purpose. Every call is one short transaction (a row or two),
+which SQLite in WAL mode with `synchronous=NORMAL` commits in well under a millisecond:
+handing it to a thread or an async driver (aiosqlite runs one thread per connection anyway)
+would cost more than the blocking it avoids, and would add a dependency. PostgreSQL calls
+are equally short on a local or nearby server.
+
+The schema is created and kept current by Alembic (`migrations/`), run on first use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy.engine import make_url
+
+from ..result import RunResult, StepRecord
+from .base import RunRecord
+from .tables import memories, runs, steps
+
+_SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON")
+_UNFINISHED = ("running", "queued")
+
+
+def default_url() -> str:
+    """`sqlite:///$LOOM_HOME/loom.db` (LOOM_HOME defaults to `./.loom`); the folder is created."""
+    home = Path(os.environ.get("LOOM_HOME") or ".loom")
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'loom.db'}"
+
+
+class SqlStore:
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
+        self.engine = engine or _create_engine(url or default_url())
+        self._migrated = False
+
+    # ---- runs ---------------------------------------------------------------------------
+
+    async def create_run(self, record: RunRecord) -> None:
+        row = _run_row(record)
+        with self._begin() as conn:
+            _upsert(conn, runs, row, ("run_id",))
+
+    async def mark_running(self, run_id: str) -> None:
+        with self._begin() as conn:
+            conn.execute(update(runs).where(runs.c.run_id == run_id).values(status="running"))
+
+    async def finish_run(self, run_id: str, result: RunResult) -> None:
+        values: dict[str, Any] = {
+            "status": result.status, "outputs": result.outputs, "error": result.error,
+            "replies": list(result.replies), "usage": dataclasses.asdict(result.usage),
+        }
+        if result.status != "waiting":
+            values["finished_at"] = _now().isoformat()
+        with self._begin() as conn:
+            conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
+
+    async def get_run(self, run_id: str) -> RunRecord | None:
+        with self._begin() as conn:
+            row = conn.execute(select(runs).where(runs.c.run_id == run_id)).mappings().first()
+        return None if row is None else _run_record(row)
+
+    async def list_runs(self, *, status: str | None = None, workflow: str | None = None,
+                        limit: int = 100) -> list[RunRecord]:
+        query = select(runs).order_by(runs.c.started_at.desc()).limit(limit)
+        if status is not None:
+            query = query.where(runs.c.status == status)
+        if workflow is not None:
+            query = query.where(runs.c.workflow == workflow)
+        with self._begin() as conn:
+            return [_run_record(row) for row in conn.execute(query).mappings()]
+
+    async def interrupted_runs(self) -> list[str]:
+        """Runs that a process was executing (or about to) when it stopped: resume these at start-up."""
+        query = select(runs.c.run_id).where(runs.c.status.in_(_UNFINISHED)).order_by(runs.c.started_at)
+        with self._begin() as conn:
+            return list(conn.execute(query).scalars())
+
+    # ---- the step journal ---------------------------------------------------------------
+
+    async def save_step(self, run_id: str, record: StepRecord) -> None:
+        row = {"run_id": run_id, **dataclasses.asdict(record), "updated_at": _now()}
+        with self._begin() as conn:
+            _upsert(conn, steps, row, ("run_id", "key"))
+
+    async def journal(self, run_id: str) -> dict[str, StepRecord]:
+        query = (select(steps).where(steps.c.run_id == run_id)
+                 .order_by(steps.c.updated_at, steps.c.key))
+        with self._begin() as conn:
+            rows = conn.execute(query).mappings().all()
+        return {row["key"]: _step_record(row) for row in rows}
+
+    # ---- conversation memory ------------------------------------------------------------
+
+    async def append_memory(self, key: str, messages: list[dict[str, str]]) -> None:
+        if not messages:
+            return
+        now = _now()
+        rows = [{"key": key, "role": m["role"], "content": m["content"], "created_at": now} for m in messages]
+        with self._begin() as conn:
+            conn.execute(memories.insert(), rows)
+
+    async def memory(self, key: str, window: int) -> list[dict[str, str]]:
+        query = select(memories.c.role, memories.c.content).where(memories.c.key == key)
+        with self._begin() as conn:
+            if window > 0:
+                rows = conn.execute(query.order_by(memories.c.id.desc()).limit(window)).all()[::-1]
+            else:  # what the in-memory store's `[-window:]` gives for 0 (all) and below
+                rows = conn.execute(query.order_by(memories.c.id)).all()[-window:]
+        return [{"role": role, "content": content} for role, content in rows]
+
+    # ---- plumbing -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _begin(self):
+        if not self._migrated:
+            from .migrations import upgrade
+
+            upgrade(self.engine)
+            self._migrated = True
+        return self.engine.begin()
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":  # SQLAlchemy would pick psycopg2; the project uses psycopg 3
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    engine = create_engine(parsed)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: Any, keys: tuple[str, ...]) -> Any:
+    """One statement per table, built once and executed with parameters: the journal's hot path."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    statement = insert(table)
+    changes = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=changes)
+
+
+def _upsert(conn: Connection, table: Any, row: Mapping[str, Any], keys: Iterable[str]) -> None:
+    keys = tuple(keys)
+    changes = {k: v for k, v in row.items() if k not in keys}
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        conn.execute(_upsert_statement(dialect, table, keys), dict(row))
+        return
+    where = [table.c[k] == row[k] for k in keys]
+    if conn.execute(update(table).where(*where).values(**changes)).rowcount == 0:
+        conn.execute(table.insert().values(**row))
+
+
+def _run_row(record: RunRecord) -> dict[str, Any]:
+    return dataclasses.asdict(record)
+
+
+def _run_record(row: Mapping[str, Any]) -> RunRecord:
+    return RunRecord(**{f.name: row[f.name] for f in dataclasses.fields(RunRecord)})
+
+
+def _step_record(row: Mapping[str, Any]) -> StepRecord:
+    return StepRecord(**{f.name: row[f.name] for f in dataclasses.fields(StepRecord)})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+__all__ = ["SqlStore", "default_url"]
