@@ -74,6 +74,17 @@ async def resume(run_id: str, *, services: Services, listeners: list[Listener] |
     return await execution.run()
 
 
+async def resume_interrupted(*, services: Services, listeners: list[Listener] | None = None) -> list[RunResult]:
+    """At start-up: continue every run a stopped process left running (its finished steps are kept)."""
+    interrupted = getattr(services.store, "interrupted_runs", None)
+    if interrupted is None:
+        return []
+    results = []
+    for run_id in await interrupted():
+        results.append(await resume(run_id, services=services, listeners=listeners))
+    return results
+
+
 async def approve(run_id: str, *, services: Services, approved: bool, by: str | None = None,
                   comment: str | None = None, listeners: list[Listener] | None = None) -> RunResult:
     """Record the answer to the approval a run waits for, then resume it."""
@@ -100,6 +111,7 @@ __all__ = [
     "approve",
     "coerce_text",
     "resume",
+    "resume_interrupted",
     "run",
     "run_sync",
     "stream",

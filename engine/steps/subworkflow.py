@@ -18,13 +18,16 @@ class WorkflowStep(Step):
     inputs: dict[str, Any] = described("Inputs of the child run; values may be expressions.", default_factory=dict)
 
     async def execute(self, ctx) -> dict[str, Any]:
-        from ..errors import StepError
+        from ..errors import StepError, ValidationError, WorkflowNotFound
         from ..runtime import resume, run
 
         resolver = ctx.services.resolve_workflow
         if resolver is None:
             raise StepError(f"cannot find workflow '{self.workflow}': no workflow library is configured", "error")
-        child = resolver(self.workflow)
+        try:
+            child = resolver(self.workflow)
+        except (WorkflowNotFound, ValidationError) as exc:
+            raise StepError(str(exc), "error") from None
         inputs = ctx.render(self.inputs)
         child_id = f"{ctx.run_id}.{ctx.key.replace('/', '.')}"  # stable, so a resume finds the child again
         existing = await ctx.services.store.get_run(child_id)
