@@ -9,6 +9,7 @@ from typing import Any
 from ._cel import cel
 
 _LOCATION = re.compile(r"<input>:(\d+):(\d+):\s*(.*)")
+_INTERNAL = re.compile(r'OtherError\(ParseError \{.*?msg: "([^"]*)"')
 
 
 class CompileError(ValueError):
@@ -36,4 +37,8 @@ def compile_expression(source: str) -> Any:
 
 def _raise(match: re.Match[str]) -> Any:
     line, column, message = int(match.group(1)), int(match.group(2)), match.group(3)
-    raise CompileError(message.split("\n", 1)[0].strip(), line, column) from None
+    message = message.split("\n", 1)[0].strip()
+    internal = _INTERNAL.search(message)  # the parser's own limits come wrapped in its Rust debug output
+    if internal:
+        message = f"Syntax error: {internal.group(1)}"
+    raise CompileError(message, line, column) from None

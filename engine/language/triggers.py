@@ -57,8 +57,10 @@ class WhatsAppTrigger(LoomModel):
         if value is not None:
             try:
                 re.compile(value)
-            except re.error as exc:
+            except (re.error, OverflowError) as exc:
                 raise ValueError(f"invalid regular expression: {exc}") from None
+            except RecursionError:
+                raise ValueError("invalid regular expression: it nests too deeply") from None
         return value
 
     @model_validator(mode="after")
@@ -114,7 +116,7 @@ class CronTrigger(LoomModel):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: 'Europe' names a folder of zones
             raise ValueError(f"unknown time zone '{value}'; use an IANA name such as 'Europe/Berlin'") from None
         return value
 

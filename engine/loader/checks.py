@@ -15,7 +15,6 @@ from ..errors import Problem
 from ..language.workflow import Workflow
 from ..steps.base import Block, Step
 from ..steps.fail import FailStep
-from ..steps.for_each import ForEachStep
 from ..steps.llm import LlmStep
 from ..steps.loop import LoopStep
 from ..steps.parallel import ParallelStep
@@ -75,7 +74,8 @@ def _walk(workflow: Workflow) -> Iterator[StepInfo]:
         for index, step in enumerate(block.steps):
             path = (*block.path, index)
             yield StepInfo(step, path, next(counter), ancestors, loops, branches)
-            inner_loops = (*loops, step.id) if isinstance(step, LoopStep | ForEachStep) else loops
+            # a loop's later passes read the previous pass; for_each items never see each other
+            inner_loops = (*loops, step.id) if isinstance(step, LoopStep) else loops
             for child in step.children():
                 inner_branches = branches
                 if isinstance(step, ParallelStep) and child.path[0] == "branches":

@@ -156,18 +156,19 @@ class ExpressionChecker:
             return
         me = scope.info
         if me is None:
-            return
-        reason = _ordering_problem(me, target, after_body=bool(me.step.field_binds(field))) \
-            or self._inside_for_each(me, target)
+            reason = self._inside_for_each(None, target)
+        else:
+            reason = _ordering_problem(me, target, after_body=bool(me.step.field_binds(field))) \
+                or self._inside_for_each(me, target)
         if reason:
             self.report(path, reason[0], reason[1], position)
 
-    def _inside_for_each(self, me: StepInfo, target: StepInfo) -> tuple[str, str] | None:
+    def _inside_for_each(self, me: StepInfo | None, target: StepInfo) -> tuple[str, str] | None:
         """A step in a for_each body runs once per item; outside the body there is no single result."""
+        mine = (*me.ancestors, me.step.id) if me else ()  # me is None for `outputs`
         for ancestor in target.ancestors:
             holder = self.steps.get(ancestor)
-            if holder and isinstance(holder.step, ForEachStep) and ancestor not in me.ancestors \
-                    and ancestor != me.step.id:
+            if holder and isinstance(holder.step, ForEachStep) and ancestor not in mine:
                 return (f"step '{target.step.id}' runs once per item of for_each '{ancestor}'",
                         f"read the list of results as steps.{ancestor}.output")
         return None

@@ -45,6 +45,7 @@ def problems_from(exc: PydanticValidationError, source: Source) -> list[Problem]
         path = _document_path(error, source.data)
         grouped.setdefault(path, []).append(error)
     _drop_missing_explained_by_typos(grouped, source.data)
+    _drop_other_union_members(grouped)
     return [_problem(path, _pick(errors), source) for path, errors in grouped.items()]
 
 
@@ -60,6 +61,16 @@ def _drop_missing_explained_by_typos(grouped: dict[Path, list[dict[str, Any]]], 
             del grouped[missing[match]]
 
 
+def _drop_other_union_members(grouped: dict[Path, list[dict[str, Any]]]) -> None:
+    """`on_error: [{...typo...}]` fails as a list of steps and as 'fail'/'continue': the errors
+    inside the list explain it, the complaint that the list is not a literal is noise."""
+    for path, errors in list(grouped.items()):
+        if any(e["type"] != "literal_error" and e["type"] not in _TYPE_NAMES for e in errors):
+            continue
+        if any(len(other) > len(path) and other[:len(path)] == path for other in grouped):
+            del grouped[path]
+
+
 def _document_path(error: dict[str, Any], data: Any) -> Path:
     """The error's location with union members and tags removed."""
     loc = error["loc"]
@@ -67,7 +78,9 @@ def _document_path(error: dict[str, Any], data: Any) -> Path:
     node = data
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
-        if _has(node, part):
+        if index and isinstance(loc[index - 1], int) and isinstance(node, dict) and node.get("type") == part:
+            pass  # the union tag of a listed step or trigger, even where a field has its name (`workflow`)
+        elif _has(node, part):
             path.append(part)
             node = node[part]
         elif last and error["type"] == "missing" and isinstance(part, str):

@@ -10,6 +10,7 @@ must fail fast and small), and YAML 1.2 booleans (so `on:` is a key, not `True`)
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,7 @@ class Source:
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    _line_starts: list[int] | None = field(default=None, init=False, repr=False)
 
     def position(self, path: Path, *, key: bool = False) -> tuple[int, int] | tuple[None, None]:
         """Line and column of `path` (its key with key=True), else of its nearest ancestor."""
@@ -117,7 +119,10 @@ class Source:
         offset = self.text.find(needle, span[0], span[1])
         if offset < 0:
             return None
-        return _line_column(self.text, offset)
+        if self._line_starts is None:  # counting newlines per lookup would be quadratic in long documents
+            self._line_starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
 
 
 class SourceError(Exception):

@@ -51,6 +51,37 @@ CASES = [
             type: reply
             text: hi
         """, "step", 3, "unknown field 'step'", "did you mean 'steps'?", column=1),
+    case("typo-inside-step-on-error-list", """
+        loom: 1
+        name: t
+        steps:
+          - id: a
+            type: reply
+            text: hi
+            on_error:
+              - id: b
+                type: reply
+                txt: sorry
+        """, "steps[0].on_error[0].txt", 10, "unknown field 'txt'", "did you mean 'text'?"),
+    case("typo-in-workflow-step-whose-type-names-a-field", """
+        loom: 1
+        name: t
+        steps:
+          - id: child
+            type: workflow
+            workflow: other-flow
+            inputss: {x: 1}
+        """, "steps[0].inputss", 7, "unknown field 'inputss'", "did you mean 'inputs'?"),
+    case("email-to-list-with-a-number", """
+        loom: 1
+        name: t
+        steps:
+          - id: mail
+            type: email
+            to: [ops@example.org, 42]
+            subject: hi
+            body: hi
+        """, "steps[0].to[1]", 6, "expected a string, got 42"),
     case("unknown-step-type", """
         loom: 1
         name: t
@@ -279,6 +310,28 @@ CASES = [
             type: reply
             text: hi
         """, "triggers[0].timezone", 6, "unknown time zone 'Mars/Olympus'"),
+    case("timezone-that-is-a-folder-of-zones", """
+        loom: 1
+        name: t
+        triggers:
+          - type: cron
+            schedule: "0 7 * * *"
+            timezone: Europe
+        steps:
+          - id: a
+            type: reply
+            text: hi
+        """, "triggers[0].timezone", 6, "unknown time zone 'Europe'"),
+    case("regex-repetition-too-large", """
+        loom: 1
+        name: t
+        triggers:
+          - {type: whatsapp, pattern: 'go a{99999999999}'}
+        steps:
+          - id: a
+            type: reply
+            text: hi
+        """, "triggers[0].pattern", 4, "invalid regular expression"),
     case("bad-regex", """
         loom: 1
         name: t
@@ -497,6 +550,9 @@ CASES = [
               Run ${{ run.id }} says:
               Then ${{ 1 +* 2 }} here
         """, "steps[0].prompt", 9, "expression does not compile", column=19),
+    case("cel-nesting-too-deep",
+         "loom: 1\nname: t\nsteps:\n  - id: a\n    type: reply\n    text: ${{ " + "(" * 100 + "1" + ")" * 100 + " }}\n",
+         "steps[0].text", 6, "Syntax error: Recursion limit"),
     case("template-not-closed", """
         loom: 1
         name: t
@@ -554,6 +610,35 @@ CASES = [
             type: set
             values: {n: 1}
         """, "steps[0].text", 6, "step 'b' runs after this one", "ran before it"),
+    case("reference-to-later-step-in-for-each-body", """
+        loom: 1
+        name: t
+        steps:
+          - id: each
+            type: for_each
+            items: ${{ [1, 2] }}
+            steps:
+              - id: first
+                type: reply
+                text: ${{ steps.second.output.v }}
+              - id: second
+                type: set
+                values: {v: "${{ item }}"}
+        """, "steps[0].steps[0].text", 10, "step 'second' runs after this one"),
+    case("for-each-body-step-read-in-outputs", """
+        loom: 1
+        name: t
+        steps:
+          - id: each
+            type: for_each
+            items: ${{ [1, 2] }}
+            steps:
+              - id: double
+                type: set
+                values: {v: "${{ item * 2 }}"}
+        outputs:
+          doubled: ${{ steps.double.output.v }}
+        """, "outputs.doubled", 12, "runs once per item of for_each 'each'", "steps.each.output"),
     case("reference-to-own-result", """
         loom: 1
         name: t
@@ -771,3 +856,82 @@ def test_file_name_is_carried_into_every_problem():
     (problem,) = caught.value.problems
     assert problem.file == "flows/t.yaml"
     assert problem.format().startswith("flows/t.yaml:4:")
+
+
+VALID_NEIGHBOURS = {
+    "loop-reads-a-later-step-of-the-previous-pass": """
+        loom: 1
+        name: t
+        steps:
+          - id: again
+            type: loop
+            max_iterations: 3
+            until: ${{ steps.count.output.n > 2 }}
+            steps:
+              - id: show
+                type: set
+                values: {previous: "${{ index > 0 ? steps.count.output.n : 0 }}"}
+              - id: count
+                type: set
+                values: {n: "${{ index + 1 }}"}
+        """,
+    "for-each-output-reads-its-body": """
+        loom: 1
+        name: t
+        steps:
+          - id: each
+            type: for_each
+            items: ${{ [1, 2] }}
+            steps:
+              - {id: double, type: set, values: {v: "${{ item * 2 }}"}}
+            output: ${{ steps.double.output.v }}
+        outputs:
+          doubled: ${{ steps.each.output }}
+        """,
+    "after-the-join-every-branch-is-readable": """
+        loom: 1
+        name: t
+        steps:
+          - id: both
+            type: parallel
+            branches:
+              left: [{id: l, type: set, values: {x: 1}}]
+              right: [{id: r, type: set, values: {y: 2}}]
+          - {id: sum, type: set, values: {s: "${{ steps.l.output.x + steps.r.output.y }}"}}
+        """,
+    "error-in-on-error-handlers": """
+        loom: 1
+        name: t
+        steps:
+          - id: a
+            type: reply
+            text: hi
+            on_error:
+              - {id: b, type: reply, text: "${{ error.message }}"}
+        on_error:
+          - {id: c, type: reply, text: "${{ error.step }} failed"}
+        """,
+    "conditional-fail-does-not-end-the-block": """
+        loom: 1
+        name: t
+        inputs:
+          n: {type: integer, default: 1}
+        steps:
+          - {id: stop, type: fail, message: too big, when: "${{ inputs.n > 10 }}"}
+          - {id: go, type: reply, text: "yes"}
+        """,
+    "secrets-in-http-headers": """
+        loom: 1
+        name: t
+        steps:
+          - id: call
+            type: http
+            url: https://example.org
+            headers: {Authorization: "Bearer ${{ secrets.API_TOKEN }}"}
+        """,
+}
+
+
+@pytest.mark.parametrize("text", VALID_NEIGHBOURS.values(), ids=VALID_NEIGHBOURS.keys())
+def test_valid_neighbours_of_the_broken_cases_load(text: str):
+    engine.loads(textwrap.dedent(text))

@@ -226,6 +226,13 @@ def test_every_problem_has_a_line_and_column(text: str):
         assert problem.message
 
 
+def test_lone_surrogates_are_a_problem_not_a_crash():
+    text = b"loom: 1\nname: \xff\n".decode("utf-8", "surrogateescape")
+    problem = only_problem(text)
+    assert (problem.line, problem.column) == (2, 7)
+    assert "not valid Unicode" in problem.message
+
+
 def test_control_character_position():
     problem = only_problem("a: 1\nb: x\x07y\n")
     assert (problem.line, problem.column) == (2, 5)
