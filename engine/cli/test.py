@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 from ..errors import ValidationError
 from ..library import FileLibrary
@@ -32,8 +33,6 @@ def main(args: argparse.Namespace) -> int:
                 for problem in exc.problems:
                     print(problem.format(), file=sys.stderr)
             continue
-        from pathlib import Path
-
         cases = asyncio.run(run_tests(workflow, FileLibrary(Path(file).parent)))
         reports.append({"file": file, "valid": True, "cases": [c.to_dict() for c in cases]})
         if not args.json:

@@ -9,6 +9,7 @@ evaluation does not grow with the size of the run's state.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -135,8 +136,6 @@ def _as_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dict | list):
-        import json
-
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
 
