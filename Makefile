@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite needs; installed only when missing.
-APT_PACKAGES ?=
+APT_PACKAGES ?= chromium
 
 .PHONY: run test install lint schema bench clean system-deps services
 

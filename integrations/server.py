@@ -1,4 +1,10 @@
-"""The HTTP server: one FastAPI app that the UI, the REST API and the channels mount onto."""
+"""The HTTP server: one FastAPI app with the REST API, the channels' webhooks and the Gradio UI.
+
+    app = create_app()                 # everything from the environment
+    app = create_app(loom, ui=False)   # a test's own Loom, without the UI (no Gradio import)
+
+Routes are matched in order, so the UI, mounted at `/`, comes last.
+"""
 
 from __future__ import annotations
 
@@ -7,52 +13,49 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
-from engine.library import FileLibrary
-from engine.runtime import Services, resume_interrupted
-from engine.runtime.store import default_store
-from engine.steps import registry
+from . import api, mlflow_ui, scheduler, telegram, tracing, whatsapp
+from .context import Component, Loom
 
 log = logging.getLogger("loomwork")
 
-_HOME = """<!doctype html><html><head><meta charset="utf-8"><title>Loomwork</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto">
-<h1>Loomwork is running</h1>
-<p>The builder UI is not part of this build yet. The API health check is at
-<a href="/api/v1/health">/api/v1/health</a>; the language schema at
-<a href="/api/v1/schema">/api/v1/schema</a>.</p>
-</body></html>"""
+
+def default_components(loom: Loom) -> list[Component]:
+    """The background parts the settings ask for; each factory returns None when not configured."""
+    factories = (tracing.component, telegram.component, scheduler.component, mlflow_ui.component)
+    return [c for c in (factory(loom.settings) for factory in factories) if c is not None]
 
 
-def create_app(services: Services | None = None) -> FastAPI:
+def create_app(loom: Loom | None = None, *, ui: bool = True, components: bool = True) -> FastAPI:
+    loom = loom or Loom.open()
+    if components:
+        loom.components.extend(default_components(loom))
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.services = services or Services(store=default_store(), resolve_workflow=FileLibrary())
+        await loom.start()
         # Runs a stopped process left behind go on from their journal, in the background.
-        app.state.resuming = asyncio.create_task(_resume(app.state.services))
+        resuming = asyncio.create_task(_resume(loom))
         yield
-        app.state.resuming.cancel()
+        resuming.cancel()
+        await loom.stop()
 
-    app = FastAPI(title="Loomwork", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Loomwork", version="0.1.0", lifespan=lifespan,
+                  description="Agent workflows as reviewable config: REST API, webhooks and chat channels.")
+    app.state.loom = loom
+    app.include_router(api.router)
+    app.include_router(telegram.router)
+    app.include_router(whatsapp.router)
+    app.include_router(mlflow_ui.router)
+    if ui:
+        import gradio as gr
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return _HOME
+        from chatbuilder.ui import build_ui, launch_options
 
-    @app.get("/api/v1/health")
-    def health() -> dict:
-        return {"status": "ok", "step_types": registry.names()}
-
-    @app.get("/api/v1/schema")
-    def schema() -> dict:
-        from engine.schema import workflow_schema
-
-        return workflow_schema()
-
+        app = gr.mount_gradio_app(app, build_ui(loom), path="/", **launch_options())
     return app
 
 
-async def _resume(services: Services) -> None:
-    for result in await resume_interrupted(services=services):
-        log.info("resumed run %s of %s: %s", result.run_id, result.workflow, result.status)
+async def _resume(loom: Loom) -> None:
+    for run_id in await loom.runner.resume_interrupted():
+        log.info("resuming interrupted run %s", run_id)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.peers.local_server import LocalServer, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,3 +18,10 @@ def loom_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LOOM_HOME", str(home))
     monkeypatch.delenv("LOOM_DATABASE_URL", raising=False)
     return home
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    """A scripted HTTP peer on loopback (see `tests/peers/local_server.py`)."""
+    with serve() as peer:
+        yield peer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from . import run, runs, schema, test, validate
 
@@ -16,6 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)
+    for entry in entry_points(group="loomwork.commands"):  # `serve`, `keys` and others from other packages
+        entry.load().register(sub)
     return parser
 
 

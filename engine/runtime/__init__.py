@@ -16,6 +16,7 @@ from .events import Event, RunFinished
 from .executor import Execution, Listener
 from .inputs import InputError, coerce_text, resolve_inputs
 from .result import RunResult, StepRecord
+from .runner import Runner, load_result
 from .services import Services
 from .store import MemoryStore, RunRecord, Store
 
@@ -106,10 +107,12 @@ __all__ = [
     "MemoryStore",
     "RunRecord",
     "RunResult",
+    "Runner",
     "Services",
     "Store",
     "approve",
     "coerce_text",
+    "load_result",
     "resume",
     "resume_interrupted",
     "run",

@@ -50,6 +50,7 @@ class Execution:
         self.usage: Usage = self.result.usage
         self.executed = 0
         self.store = services.store
+        self.cancel_reason: str | None = None
 
     # ---- events -------------------------------------------------------------------------
 
@@ -90,6 +91,11 @@ class Execution:
         except TimeoutError:
             limit = format_duration(self.workflow.limits.timeout)
             await self._fail(StepError(f"the run exceeded its time limit of {limit}", "limit"), scope)
+        except asyncio.CancelledError:
+            if self.cancel_reason is None:
+                raise  # the process is stopping: the run stays `running`, to be resumed at the next start
+            self.result.status = "cancelled"
+            self.result.error = StepError(self.cancel_reason, "cancelled").to_dict()
         await self.store.finish_run(self.run_id, self.result)
         self.emit(RunFinished(self.run_id, self.result.status, self.result.outputs, self.result.error))
         return self.result

@@ -1,35 +1,42 @@
-"""The server starts offline, answers its health check, and resumes interrupted runs at start-up."""
+"""The server starts offline, answers its health check without a key and everything else only
+with one, and resumes interrupted runs at start-up."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 import engine
-from engine.runtime.store import SqlStore
+from engine.runtime.store.tables import runs
+from integrations.context import Loom
 from integrations.server import create_app
 
 
-def test_health_and_schema():
-    with TestClient(create_app(engine.Services(store=engine.MemoryStore()))) as client:
-        health = client.get("/api/v1/health").json()
-        assert health["status"] == "ok" and "http" in health["step_types"]
-        assert client.get("/api/v1/schema").json()["$id"].endswith("workflow.schema.json")
-        assert "Loomwork is running" in client.get("/").text
+def test_health_needs_no_key_and_the_schema_does(client: TestClient):
+    health = client.get("/api/v1/health", headers={"Authorization": ""}).json()
+    assert health["status"] == "ok" and "http" in health["step_types"]
+    assert client.get("/api/v1/schema").json()["$id"].endswith("workflow.schema.json")
+    anonymous = client.get("/api/v1/schema", headers={"Authorization": ""})
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
+    forged = client.get("/api/v1/schema", headers={"Authorization": "Bearer loom_abc_not-a-real-key"})
+    assert forged.status_code == 401
 
 
-async def test_start_up_resumes_a_run_left_running(tmp_path: Path):
-    store = SqlStore(f"sqlite:///{tmp_path / 'loom.db'}")
+def test_a_revoked_key_stops_working_at_once(client: TestClient, loom: Loom, api_key: str):
+    assert client.get("/api/v1/schema").status_code == 200
+    (key,) = loom.keys.list()
+    assert loom.keys.revoke(key.id)
+    assert client.get("/api/v1/schema").status_code == 401
+
+
+async def test_start_up_resumes_a_run_left_running(loom: Loom):
     workflow = engine.loads("loom: 1\nname: w\nsteps:\n  - {id: a, type: set, values: {v: 1}}\n")
-    result = await engine.run(workflow, store=store)
-    from engine.runtime.store.tables import runs
-
-    with store.engine.begin() as conn:
+    result = await engine.run(workflow, store=loom.store)
+    with loom.store.engine.begin() as conn:
         conn.execute(runs.update().where(runs.c.run_id == result.run_id).values(status="running"))
-    with TestClient(create_app(engine.Services(store=store))):
+    with TestClient(create_app(loom, ui=False)):
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and (await store.get_run(result.run_id)).status != "succeeded":
+        while time.monotonic() < deadline and (await loom.store.get_run(result.run_id)).status != "succeeded":
             time.sleep(0.05)
-    assert (await store.get_run(result.run_id)).status == "succeeded"
+    assert (await loom.store.get_run(result.run_id)).status == "succeeded"

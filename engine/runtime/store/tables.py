@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -65,5 +66,23 @@ memories = Table(
     Column("key", String(255), nullable=False, index=True),
     Column("role", String(32), nullable=False),
     Column("content", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+workflows = Table(
+    "workflows", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("version", Integer, nullable=False),  # the newest version, the one that runs
+    Column("enabled", Boolean, nullable=False),  # whether its triggers (webhook, chat, cron) answer
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+workflow_versions = Table(
+    "workflow_versions", metadata,
+    Column("name", String(128), ForeignKey("workflows.name", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

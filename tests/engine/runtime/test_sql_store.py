@@ -262,7 +262,7 @@ def test_migration_creates_exactly_the_tables_of_tables_py(sql_url):
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     assert set(inspect(db).get_table_names()) == set(metadata.tables) | {"alembic_version"}
     with db.begin() as conn:
-        command.downgrade(migrations.config(conn), "base")
+        command.downgrade(migrations.ENGINE.config(conn), "base")
     assert set(inspect(db).get_table_names()) == {"alembic_version"}
     db.dispose()
 

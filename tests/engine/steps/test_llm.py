@@ -7,17 +7,9 @@ import json
 import pytest
 
 import engine
+from tests.peers.openai import completion
 
 SUMMARY_SCHEMA = '{type: object, properties: {summary: {type: string}}, required: [summary]}'
-
-
-def completion(content: str, prompt_tokens: int = 12, completion_tokens: int = 5) -> tuple[int, dict, dict]:
-    return 200, {}, {
-        "id": "chatcmpl-test", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-mini",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
-    }
 
 
 @pytest.fixture(autouse=True)

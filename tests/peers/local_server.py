@@ -1,15 +1,18 @@
-"""A real HTTP peer on loopback for the steps that talk to the outside world."""
+"""A real HTTP peer on loopback, scripted by the test: the model provider, a web page, a webhook receiver.
+
+    server.script((200, {}, {"ok": True}))      # answer every request like this
+    server.requests[0].json()                    # what arrived
+"""
 
 from __future__ import annotations
 
 import json
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-import pytest
 
 
 @dataclass
@@ -70,13 +73,16 @@ def _handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
+
+@contextmanager
+def serve() -> Iterator[LocalServer]:
     peer = LocalServer()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(peer))
     peer.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
     thread.start()
-    yield peer
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield peer
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -1,0 +1,65 @@
+"""Everything one server process holds: settings, store, catalog, runner, keys and channels.
+
+Built once by `create_app` (or by a test), started and stopped by the app's lifespan.
+Components (the tracer, the Telegram bot, the scheduler) are objects with
+`async start(loom)` and `async stop()`, started in order and stopped in reverse.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from engine.catalog import Catalog
+from engine.library import FileLibrary
+from engine.runtime import Runner, Services
+from engine.runtime.store import SqlStore
+
+from .deliveries import Deliveries
+from .keys import KeyStore
+from .settings import Settings
+
+log = logging.getLogger("loomwork")
+
+
+class Component(Protocol):
+    async def start(self, loom: Loom) -> None: ...
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Loom:
+    settings: Settings
+    store: SqlStore
+    catalog: Catalog
+    services: Services
+    runner: Runner
+    keys: KeyStore
+    deliveries: Deliveries
+    components: list[Component] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Per-component state other parts may look up by name (e.g. "telegram")."""
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Loom:
+        settings = settings or Settings.from_env()
+        settings.home.mkdir(parents=True, exist_ok=True)
+        store = SqlStore(settings.database_url or f"sqlite:///{settings.home / 'loom.db'}")
+        catalog = Catalog(store.engine, files=FileLibrary())
+        services = Services(store=store, resolve_workflow=catalog)
+        return cls(settings, store, catalog, services, Runner(services), KeyStore(store.engine),
+                   Deliveries(store.engine))
+
+    async def start(self) -> None:
+        for component in self.components:
+            await component.start(self)
+
+    async def stop(self) -> None:
+        for component in reversed(self.components):
+            try:
+                await component.stop()
+            except Exception:  # one component failing to stop must not keep the others running
+                log.exception("stopping %s failed", type(component).__name__)
+        await self.runner.close()
+        self.store.close()

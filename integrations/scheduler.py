@@ -1,0 +1,5 @@
+"""Placeholder: the cron scheduler is being built."""
+
+
+def component(settings):
+    return None
