@@ -84,30 +84,35 @@ class Catalog:
                                                    f"as '{name}'", hint=f"set `name: {name}` or save it as "
                                                                          f"'{workflow.name}'")])
         digest = hashlib.sha256(source.encode()).hexdigest()
+        name = workflow.name
+        if self._newest_sha256(name) == digest:
+            return self.get(name)
         now = _now()
         with self._begin() as conn:
-            current = conn.execute(select(workflows.c.version).where(workflows.c.name == workflow.name)
-                                   .with_for_update()).scalar()
-            if current is not None:
-                newest = conn.execute(select(workflow_versions.c.sha256).where(
-                    workflow_versions.c.name == workflow.name, workflow_versions.c.version == current)).scalar()
-                if newest == digest:
-                    return self.get(workflow.name)
-                version = current + 1
-                conn.execute(update(workflows).where(workflows.c.name == workflow.name)
-                             .values(version=version, updated_at=now))
-            else:
-                version = 1
+            # Write first: the statement takes SQLite's write lock (PostgreSQL's row lock), so
+            # concurrent saves of one workflow queue up instead of reading the same version.
+            touched = conn.execute(update(workflows).where(workflows.c.name == name).values(updated_at=now)).rowcount
+            if not touched:
                 try:
                     with conn.begin_nested():
-                        conn.execute(insert(workflows).values(name=workflow.name, version=1, enabled=True,
+                        conn.execute(insert(workflows).values(name=name, version=0, enabled=True,
                                                               created_at=now, updated_at=now))
-                except IntegrityError:  # saved by someone else a moment ago: add to theirs
-                    return self.save(source, name=name)
-            conn.execute(insert(workflow_versions).values(name=workflow.name, version=version, source=source,
+                except IntegrityError:  # created by another save a moment ago: queue behind it
+                    conn.execute(update(workflows).where(workflows.c.name == name).values(updated_at=now))
+            version = conn.execute(select(workflows.c.version).where(workflows.c.name == name)).scalar_one() + 1
+            conn.execute(update(workflows).where(workflows.c.name == name).values(version=version))
+            conn.execute(insert(workflow_versions).values(name=name, version=version, source=source,
                                                           sha256=digest, created_at=now))
         self._changed(workflow.name)
         return self.get(workflow.name)
+
+    def _newest_sha256(self, name: str) -> str | None:
+        query = (select(workflow_versions.c.sha256)
+                 .join(workflows, (workflows.c.name == workflow_versions.c.name)
+                       & (workflows.c.version == workflow_versions.c.version))
+                 .where(workflows.c.name == name))
+        with self._begin() as conn:
+            return conn.execute(query).scalar()
 
     def set_enabled(self, name: str, enabled: bool) -> SavedWorkflow:
         with self._begin() as conn:

@@ -126,11 +126,11 @@ class Runner:
 
     async def result(self, run_id: str) -> RunResult | None:
         """What the run has done so far, from memory or the store; None for an unknown id."""
-        if run_id in self._results:
-            return self._results[run_id]
         active = self._active.get(run_id)
         if active is not None:
             return active.execution.result
+        if run_id in self._results:
+            return self._results[run_id]
         return await load_result(self.services, run_id)
 
     async def watch(self, run_id: str) -> AsyncIterator[Event]:
@@ -202,6 +202,7 @@ class Runner:
         active = _Active(execution)
         execution.listeners = [active.record, *self.listeners, *listeners]
         self._active[execution.run_id] = active
+        self._results.pop(execution.run_id, None)  # a resumed run's earlier result is stale
         active.task = asyncio.create_task(self._run(active), name=f"run-{execution.run_id}")
         return execution.run_id
 

@@ -39,7 +39,7 @@ def default_url() -> str:
 
 class SqlStore:
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
-        self.engine = engine or _create_engine(url or default_url())
+        self.engine = engine or create_store_engine(url or default_url())
         self._migrated = False
 
     # ---- runs ---------------------------------------------------------------------------
@@ -131,7 +131,8 @@ class SqlStore:
         return self.engine.begin()
 
 
-def _create_engine(url: str) -> Engine:
+def create_store_engine(url: str) -> Engine:
+    """An engine for `url` as the store uses it: psycopg 3 for PostgreSQL; WAL and a busy timeout for SQLite."""
     parsed = make_url(url)
     if parsed.drivername == "postgresql":  # SQLAlchemy would pick psycopg2; the project uses psycopg 3
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -190,4 +191,4 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["SqlStore", "default_url"]
+__all__ = ["SqlStore", "create_store_engine", "default_url"]

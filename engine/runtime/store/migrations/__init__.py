@@ -8,6 +8,7 @@ a new file in that package's `versions/`, never an edit.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class Migrations:
         self.version_table = version_table
         self._head: str | None = None
         self._upgraded: weakref.WeakSet[Engine] = weakref.WeakSet()
+        self._lock = threading.Lock()  # threads of one process migrate one at a time
 
     def config(self, connection: Connection | None = None) -> Config:
         cfg = Config()
@@ -51,6 +53,11 @@ class Migrations:
         """Bring the database at `engine` to the newest schema; free after the first call per engine."""
         if engine in self._upgraded:
             return
+        with self._lock:
+            if engine not in self._upgraded:
+                self._upgrade(engine)
+
+    def _upgrade(self, engine: Engine) -> None:
         with engine.connect() as connection:
             up_to_date = self.current(connection) == self.head()
         if not up_to_date:
