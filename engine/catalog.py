@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import lru_cache
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,9 +40,9 @@ class SavedWorkflow:
     created_at: datetime
     updated_at: datetime
 
-    @cached_property
+    @property
     def workflow(self) -> Workflow:
-        return loads(self.source, f"<workflow {self.name} v{self.version}>")
+        return _parse(self.name, self.version, self.source)
 
     def to_dict(self, *, source: bool = True) -> dict:
         workflow = self.workflow
@@ -202,6 +202,13 @@ class Catalog:
     def _begin(self):
         MIGRATIONS.upgrade(self.engine)
         return self.engine.begin()
+
+
+@lru_cache(maxsize=512)
+def _parse(name: str, version: int, source: str) -> Workflow:
+    """Parsed once per version: a webhook burst must not re-validate the YAML on every call.
+    (Workflows are not mutated by runs, so sharing one object is safe.)"""
+    return loads(source, f"<workflow {name} v{version}>")
 
 
 def _saved(row) -> SavedWorkflow:
