@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chatbuilder import Builder, max_attempts_from_env
 from engine.catalog import Catalog
 from engine.library import FileLibrary
 from engine.runtime import Runner, Services
@@ -40,6 +41,8 @@ class Loom:
     components: list[Component] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     """Per-component state other parts may look up by name (e.g. "telegram")."""
+    builder: Builder | None = None
+    """The chat builder (sessions, drafts, versions) on the same database."""
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Loom:
@@ -47,9 +50,13 @@ class Loom:
         settings.home.mkdir(parents=True, exist_ok=True)
         store = SqlStore(settings.database_url or f"sqlite:///{settings.home / 'loom.db'}")
         catalog = Catalog(store.engine, files=FileLibrary())
-        services = Services(store=store, resolve_workflow=catalog)
+        from .chat_routing import channel_senders  # the channels' clients for `send` steps
+
+        services = Services(store=store, resolve_workflow=catalog, senders=channel_senders(settings))
+        builder = Builder(store.engine, catalog=catalog, model=settings.builder_model,
+                          max_attempts=max_attempts_from_env())
         return cls(settings, store, catalog, services, Runner(services), KeyStore(store.engine),
-                   Deliveries(store.engine))
+                   Deliveries(store.engine), builder=builder)
 
     async def start(self) -> None:
         for component in self.components:

@@ -22,7 +22,8 @@ log = logging.getLogger("loomwork")
 
 def default_components(loom: Loom) -> list[Component]:
     """The background parts the settings ask for; each factory returns None when not configured."""
-    factories = (tracing.component, telegram.component, scheduler.component, mlflow_ui.component)
+    factories = (tracing.component, telegram.component, whatsapp.component, scheduler.component,
+                 mlflow_ui.component)
     return [c for c in (factory(loom.settings) for factory in factories) if c is not None]
 
 

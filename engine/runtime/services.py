@@ -1,13 +1,14 @@
 """What a run may reach outside itself, passed explicitly (no globals, no service locator).
 
 Tests swap these for local peers: an OpenAI-compatible server on loopback for the
-model, a local HTTP server with `LOOM_HTTP_ALLOW`, a MemoryStore.
+model, a local HTTP server with `LOOM_HTTP_ALLOW`, a MemoryStore, senders pointed at a
+fake Bot API or Twilio server.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
     from .store import Store
 
 SECRET_PREFIX = "LOOM_SECRET_"
+
+Sender = Callable[[str, str], Awaitable[Mapping[str, Any]]]
+"""`await sender(to, text)` delivers a message on one channel and returns its receipt
+(`{"message_id": ..., "status": ...}`); it raises StepError, with a retry kind, when it fails."""
 
 
 def env_secrets() -> dict[str, str]:
@@ -37,3 +42,6 @@ class Services:
             h.strip().lower() for h in os.environ.get("LOOM_HTTP_ALLOW", "").split(",") if h.strip()
         )
     )
+    senders: Mapping[str, Sender] = field(default_factory=dict)
+    """Channel name (telegram, whatsapp) -> its client, for `send` steps. The server builds these
+    from its settings; the engine itself knows no channel's API."""

@@ -24,6 +24,7 @@ from ..errors import StepError
 from ..language.base import described
 from ..runtime import netguard
 from ..runtime.netguard import display_url
+from ..runtime.tls import tls_context
 from .base import Step
 from .registry import register_step_type
 
@@ -64,14 +65,15 @@ class HttpStep(Step):
         headers = {str(k): str(v) for k, v in (ctx.render(self.headers) or {}).items()}
         if not any(key.lower() == "idempotency-key" for key in headers):
             headers["Idempotency-Key"] = ctx.idempotency_key()
-        url = _parse_url(ctx.render(self.url), ctx.render(self.query))
+        url = parse_url(ctx.render(self.url), ctx.render(self.query))
         body = {"json": ctx.render(self.json_)} if self.json_ is not None else {}
         if self.body is not None:
             body = {"content": str(ctx.render(self.body))}
         timeout = self.timeout or ctx.execution.workflow.defaults.timeout or DEFAULT_TIMEOUT
         started = time.perf_counter()
-        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=timeout) as client:
-            response, content = await _send(client, self.method, url, headers, body, ctx.services.http_allow)
+        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=timeout,
+                                     verify=tls_context()) as client:
+            response, content = await send_guarded(client, self.method, url, headers, body, ctx.services.http_allow)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
         self._check_status(response, content)
         text = content.decode(response.encoding or "utf-8", errors="replace")
@@ -93,7 +95,7 @@ class HttpStep(Step):
         raise StepError(message, "http_error")
 
 
-async def _send(client: httpx.AsyncClient, method: str, url: httpx.URL, headers: dict[str, str],
+async def send_guarded(client: httpx.AsyncClient, method: str, url: httpx.URL, headers: dict[str, str],
                 body: dict[str, Any], allow: frozenset[str]) -> tuple[httpx.Response, bytes]:
     """Send the request, following redirects one checked hop at a time."""
     for _ in range(MAX_REDIRECTS + 1):
@@ -151,7 +153,7 @@ def _too_large(response: httpx.Response) -> StepError:
                      f"than {MAX_BODY_BYTES // 2**20} MiB, the most an http step reads", "http_error")
 
 
-def _parse_url(url: Any, query: Any) -> httpx.URL:
+def parse_url(url: Any, query: Any) -> httpx.URL:
     try:
         parsed = httpx.URL(str(url))
     except httpx.InvalidURL as exc:

@@ -1,9 +1,7 @@
-"""Placeholder: the telegram channel is being built."""
+"""The Telegram channel: a bot for every saved workflow, its webhook route, and the `send` step's client."""
 
-from fastapi import APIRouter
+from .bot import TelegramBot, component
+from .sender import telegram_sender
+from .webhook import router
 
-router = APIRouter(tags=["telegram"])
-
-
-def component(settings):
-    return None
+__all__ = ["TelegramBot", "component", "router", "telegram_sender"]
