@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..result import RunResult, StepRecord
@@ -25,6 +26,13 @@ class RunRecord:
     parent_run_id: str | None = None
 
 
+def iso_bound(moment: datetime | None) -> str | None:
+    """A time filter as the ISO-8601 UTC text `started_at` is stored as (a naive time is read as UTC)."""
+    if moment is None:
+        return None
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).isoformat()
+
+
 class Store(Protocol):
     async def create_run(self, record: RunRecord) -> None: ...
     async def mark_running(self, run_id: str) -> None: ...
@@ -32,7 +40,10 @@ class Store(Protocol):
     async def finish_run(self, run_id: str, result: RunResult) -> None: ...
     async def get_run(self, run_id: str) -> RunRecord | None: ...
     async def list_runs(self, *, status: str | None = None, workflow: str | None = None,
-                        limit: int = 100) -> list[RunRecord]: ...
+                        limit: int = 100, offset: int = 0, since: datetime | None = None,
+                        until: datetime | None = None) -> list[RunRecord]: ...
+    async def count_runs(self, *, status: str | None = None, workflow: str | None = None,
+                         since: datetime | None = None, until: datetime | None = None) -> int: ...
     async def journal(self, run_id: str) -> dict[str, StepRecord]: ...
     async def append_memory(self, key: str, messages: list[dict[str, str]]) -> None: ...
     async def memory(self, key: str, window: int) -> list[dict[str, str]]: ...

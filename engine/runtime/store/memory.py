@@ -6,7 +6,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 from ..result import RunResult, StepRecord
-from .base import RunRecord
+from .base import RunRecord, iso_bound
 
 
 class MemoryStore:
@@ -42,10 +42,22 @@ class MemoryStore:
         return self.runs.get(run_id)
 
     async def list_runs(self, *, status: str | None = None, workflow: str | None = None,
-                        limit: int = 100) -> list[RunRecord]:
-        runs = [r for r in self.runs.values()
-                if (status is None or r.status == status) and (workflow is None or r.workflow == workflow)]
-        return sorted(runs, key=lambda r: r.started_at, reverse=True)[:limit]
+                        limit: int = 100, offset: int = 0, since: datetime | None = None,
+                        until: datetime | None = None) -> list[RunRecord]:
+        runs = sorted(self._matching(status, workflow, since, until), key=lambda r: r.run_id)
+        runs.sort(key=lambda r: r.started_at, reverse=True)  # stable: ties stay in run_id order, as in SQL
+        return runs[offset:offset + limit]
+
+    async def count_runs(self, *, status: str | None = None, workflow: str | None = None,
+                         since: datetime | None = None, until: datetime | None = None) -> int:
+        return len(self._matching(status, workflow, since, until))
+
+    def _matching(self, status: str | None, workflow: str | None, since: datetime | None,
+                  until: datetime | None) -> list[RunRecord]:
+        low, high = iso_bound(since), iso_bound(until)
+        return [r for r in self.runs.values()
+                if (status is None or r.status == status) and (workflow is None or r.workflow == workflow)
+                and (low is None or r.started_at >= low) and (high is None or r.started_at < high)]
 
     async def journal(self, run_id: str) -> dict[str, StepRecord]:
         return dict(self.steps.get(run_id, {}))

@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
 from sqlalchemy.engine import make_url
 
 from ..result import RunResult, StepRecord
-from .base import RunRecord
+from .base import RunRecord, iso_bound
 from .tables import memories, runs, steps
 
 _SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON")
@@ -69,14 +69,19 @@ class SqlStore:
         return None if row is None else _run_record(row)
 
     async def list_runs(self, *, status: str | None = None, workflow: str | None = None,
-                        limit: int = 100) -> list[RunRecord]:
-        query = select(runs).order_by(runs.c.started_at.desc()).limit(limit)
-        if status is not None:
-            query = query.where(runs.c.status == status)
-        if workflow is not None:
-            query = query.where(runs.c.workflow == workflow)
+                        limit: int = 100, offset: int = 0, since: datetime | None = None,
+                        until: datetime | None = None) -> list[RunRecord]:
+        """Newest first; `since` (inclusive) and `until` (exclusive) bound `started_at`."""
+        query = _runs_where(select(runs), status, workflow, since, until)
+        query = query.order_by(runs.c.started_at.desc(), runs.c.run_id).limit(limit).offset(offset)
         with self._begin() as conn:
             return [_run_record(row) for row in conn.execute(query).mappings()]
+
+    async def count_runs(self, *, status: str | None = None, workflow: str | None = None,
+                         since: datetime | None = None, until: datetime | None = None) -> int:
+        query = _runs_where(select(func.count()).select_from(runs), status, workflow, since, until)
+        with self._begin() as conn:
+            return conn.execute(query).scalar_one()
 
     async def interrupted_runs(self) -> list[str]:
         """Runs that a process was executing (or about to) when it stopped: resume these at start-up."""
@@ -173,6 +178,19 @@ def _upsert(conn: Connection, table: Any, row: Mapping[str, Any], keys: Iterable
     where = [table.c[k] == row[k] for k in keys]
     if conn.execute(update(table).where(*where).values(**changes)).rowcount == 0:
         conn.execute(table.insert().values(**row))
+
+
+def _runs_where(query: Any, status: str | None, workflow: str | None, since: datetime | None,
+                until: datetime | None) -> Any:
+    if status is not None:
+        query = query.where(runs.c.status == status)
+    if workflow is not None:
+        query = query.where(runs.c.workflow == workflow)
+    if since is not None:
+        query = query.where(runs.c.started_at >= iso_bound(since))
+    if until is not None:
+        query = query.where(runs.c.started_at < iso_bound(until))
+    return query
 
 
 def _run_row(record: RunRecord) -> dict[str, Any]:
