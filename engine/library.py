@@ -1,5 +1,8 @@
 """Finding workflows by name: `loom run NAME` and `workflow` steps.
 
+`loom run NAME` looks in the saved workflows of the default database first (see `Catalog`),
+then in the files below.
+
 A name is looked up as `<dir>/<name>.yaml` in each search folder in order: the folder
 of the workflow that asks (so examples can call each other), the current folder,
 `./workflows`, and `$LOOM_HOME/workflows`.
@@ -8,6 +11,7 @@ of the workflow that asks (so examples can call each other), the current folder,
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import WorkflowNotFound
@@ -39,11 +43,14 @@ class FileLibrary:
         return self._cache[name]
 
 
-def load_file_or_name(target: str) -> tuple[Workflow, FileLibrary]:
-    """`loom run FILE_OR_NAME`: a path to a file, or the name of a workflow in the library."""
+def load_file_or_name(target: str, saved: Callable[[str], Workflow] | None = None
+                      ) -> tuple[Workflow, Callable[[str], Workflow]]:
+    """`loom run FILE_OR_NAME`: a path to a file, or a name: a saved workflow (newest version) when
+    `saved` (a `Catalog` falling back to files) is given, else a workflow file in the library.
+    Returns the workflow and what resolves the names of its `workflow` steps."""
     path = Path(target)
     if path.suffix in (".yaml", ".yml") or path.is_file():
         workflow = load(path)
         return workflow, FileLibrary(path.parent)
-    library = FileLibrary()
+    library = saved or FileLibrary()
     return library(target), library

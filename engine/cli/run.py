@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 
-from ..errors import LoomError, ValidationError
+from ..errors import LoomError, ValidationError, WorkflowNotFound
 from ..library import load_file_or_name
 from ..runtime import Services, coerce_text, run
 from ..runtime.events import Event, Reply
@@ -25,17 +25,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    store = default_store()
     try:
-        workflow, library = load_file_or_name(args.target)
+        workflow, library = load_file_or_name(args.target, _saved_first(store))
         inputs = parse_inputs(workflow, args.inputs, args.input)
     except ValidationError as exc:
         for problem in exc.problems:
             print(problem.format(), file=sys.stderr)
         return 1
+    except WorkflowNotFound as exc:
+        print(f"loom run: {args.target!r} is neither a saved workflow nor a file: {exc}", file=sys.stderr)
+        return 1
     except LoomError as exc:
         print(f"loom run: {exc}", file=sys.stderr)
         return 1
-    services = Services(store=default_store(), resolve_workflow=library)
+    services = Services(store=store, resolve_workflow=library)
     listeners = [] if args.json else [_print_replies]
     try:
         result = asyncio.run(run(workflow, inputs, services=services, listeners=listeners))
@@ -44,6 +48,14 @@ def main(args: argparse.Namespace) -> int:
         return 1
     print_result(result, as_json=args.json)
     return 0 if result.succeeded else 1
+
+
+def _saved_first(store):
+    """Names resolve to workflows saved in the store's database (newest version), then to files."""
+    from ..catalog import Catalog
+
+    engine = getattr(store, "engine", None)
+    return None if engine is None else Catalog(engine)
 
 
 def parse_inputs(workflow, inputs_json: str | None, pairs: list[str]) -> dict:

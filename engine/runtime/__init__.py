@@ -28,9 +28,9 @@ async def run(workflow: Workflow, inputs: Mapping[str, Any] | None = None, *, st
     """Run `workflow` to its end (or until it waits for an approval) and return the result."""
     services = services or Services(store=store or MemoryStore())
     execution = Execution(workflow, services, run_id=run_id, inputs=resolve_inputs(workflow, inputs),
-                          trigger=trigger, listeners=listeners)
+                          trigger=trigger, listeners=listeners, recorded_running=True)
     await services.store.create_run(RunRecord(
-        execution.run_id, workflow.name, "queued", execution.inputs, execution.trigger,
+        execution.run_id, workflow.name, "running", execution.inputs, execution.trigger,
         workflow.source_text, execution.started_at, parent_run_id=parent_run_id,
     ))
     return await execution.run()
@@ -92,6 +92,8 @@ async def approve(run_id: str, *, services: Services, approved: bool, by: str | 
     journal = await services.store.journal(run_id)
     waiting = [r for r in journal.values() if r.status == "waiting"]
     if not waiting:
+        raise LoomError(f"run '{run_id}' is not waiting for an approval")
+    if not await services.store.claim_waiting(run_id):  # answered or timed out a moment ago
         raise LoomError(f"run '{run_id}' is not waiting for an approval")
     record = waiting[0]
     answer = {"approved": approved, "by": by, "comment": comment,

@@ -37,7 +37,7 @@ class Execution:
     def __init__(self, workflow: Workflow, services: Services, *, run_id: str | None = None,
                  inputs: Mapping[str, Any] | None = None, trigger: Mapping[str, Any] | None = None,
                  journal: dict[str, StepRecord] | None = None, listeners: list[Listener] | None = None,
-                 started_at: str | None = None):
+                 started_at: str | None = None, recorded_running: bool = False):
         self.workflow = workflow
         self.services = services
         self.run_id = run_id or uuid.uuid4().hex
@@ -51,6 +51,8 @@ class Execution:
         self.executed = 0
         self.store = services.store
         self.cancel_reason: str | None = None
+        self.recorded_running = recorded_running
+        """The caller stored the run as `running` already: no separate write is needed to say so."""
 
     # ---- events -------------------------------------------------------------------------
 
@@ -76,7 +78,8 @@ class Execution:
 
     async def run(self) -> RunResult:
         self.emit(RunStarted(self.run_id, self.workflow.name, self.inputs, resumed=bool(self.journal)))
-        await self.store.mark_running(self.run_id)
+        if not self.recorded_running:
+            await self.store.mark_running(self.run_id)
         scope = self.root_scope()
         try:
             timeout = self.workflow.limits.timeout

@@ -1,7 +1,8 @@
 """Runs in the background of one process: start, wait, watch, cancel, approve.
 
 The server, the builder's run panel and every channel start runs through one `Runner`.
-`start` returns once the run is durably recorded as `queued`, so a caller can acknowledge
+`start` returns once the run is durably recorded (as `running`: this process executes it
+at once; one write fewer per run than `queued` then `running`), so a caller can acknowledge
 the request knowing that a restart resumes it (`resume_interrupted`). The run itself goes
 on in an asyncio task; its events reach the runner's listeners (the tracer, a bot's
 progress message) and anyone who `watch`es it.
@@ -64,9 +65,9 @@ class Runner:
                     listeners: Iterable[Listener] = ()) -> str:
         """Record a new run as queued and set it going. Raises `InputError` for bad inputs."""
         execution = Execution(workflow, self.services, run_id=run_id, inputs=resolve_inputs(workflow, inputs),
-                              trigger=trigger)
+                              trigger=trigger, recorded_running=True)
         await self.services.store.create_run(RunRecord(
-            execution.run_id, workflow.name, "queued", execution.inputs, execution.trigger,
+            execution.run_id, workflow.name, "running", execution.inputs, execution.trigger,
             workflow.source_text, execution.started_at,
         ))
         return self._launch(execution, listeners)
@@ -103,6 +104,8 @@ class Runner:
         journal = await self.services.store.journal(run_id)
         waiting = [r for r in journal.values() if r.status == "waiting"]
         if not waiting:
+            raise LoomError(f"run '{run_id}' is not waiting for an approval")
+        if not await self.services.store.claim_waiting(run_id):  # answered or timed out a moment ago
             raise LoomError(f"run '{run_id}' is not waiting for an approval")
         step = waiting[0]
         answer = {"approved": approved, "by": by, "comment": comment, "answered_at": datetime.now(UTC).isoformat()}

@@ -8,7 +8,7 @@ executing the step again. A resume without an answer asks again (same request ti
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 from ..language.base import described, format_duration
@@ -39,6 +39,9 @@ class ApprovalStep(Step):
                             "timeout")
         message = str(ctx.render(self.message))
         request = {"message": message, "approvers": list(self.approvers), "requested_at": requested_at}
+        if self.timeout is not None:  # lets the server's scheduler resume the run once it expires
+            expires = datetime.fromisoformat(requested_at) + timedelta(seconds=self.timeout)
+            request["expires_at"] = expires.isoformat()
         await ctx.execution.store.save_step(ctx.run_id, StepRecord(ctx.key, self.id, self.type, "waiting", request,
                                                                    attempts=0))
         ctx.execution.emit(ApprovalRequested(ctx.run_id, self.id, ctx.key, message, list(self.approvers)))

@@ -23,6 +23,13 @@ class MemoryStore:
         if run_id in self.runs:
             self.runs[run_id].status = "running"
 
+    async def claim_waiting(self, run_id: str) -> bool:
+        run = self.runs.get(run_id)
+        if run is None or run.status != "waiting":
+            return False
+        run.status = "running"
+        return True
+
     async def save_step(self, run_id: str, record: StepRecord) -> None:
         self.steps.setdefault(run_id, {})[record.key] = record
 

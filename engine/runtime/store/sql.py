@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, update
 from sqlalchemy.engine import make_url
 
 from ..result import RunResult, StepRecord
@@ -37,6 +37,19 @@ def default_url() -> str:
     return f"sqlite:///{home / 'loom.db'}"
 
 
+# Built once, executed with parameters: building a statement per call costs more than running it.
+_MARK_RUNNING = update(runs).where(runs.c.run_id == bindparam("id")).values(status="running")
+_CLAIM_WAITING = (update(runs).where(runs.c.run_id == bindparam("id"), runs.c.status == "waiting")
+                  .values(status="running"))
+_FINISH = (update(runs).where(runs.c.run_id == bindparam("id"))
+           .values(status=bindparam("p_status"), outputs=bindparam("p_outputs", type_=runs.c.outputs.type),
+                   error=bindparam("p_error", type_=runs.c.error.type),
+                   replies=bindparam("p_replies", type_=runs.c.replies.type),
+                   usage=bindparam("p_usage", type_=runs.c.usage.type),
+                   finished_at=func.coalesce(bindparam("p_finished_at", type_=runs.c.finished_at.type),
+                                             runs.c.finished_at)))
+
+
 class SqlStore:
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
         self.engine = engine or create_store_engine(url or default_url())
@@ -51,17 +64,25 @@ class SqlStore:
 
     async def mark_running(self, run_id: str) -> None:
         with self._begin() as conn:
-            conn.execute(update(runs).where(runs.c.run_id == run_id).values(status="running"))
+            conn.execute(_MARK_RUNNING, {"id": run_id})
+
+    async def claim_waiting(self, run_id: str) -> bool:
+        """Take a waiting run to continue it: True for exactly one caller, whichever process
+        (an approval's answer and its timeout may race)."""
+        with self._begin() as conn:
+            return conn.execute(_CLAIM_WAITING, {"id": run_id}).rowcount == 1
 
     async def finish_run(self, run_id: str, result: RunResult) -> None:
+        usage = result.usage
         values: dict[str, Any] = {
-            "status": result.status, "outputs": result.outputs, "error": result.error,
-            "replies": list(result.replies), "usage": dataclasses.asdict(result.usage),
+            "id": run_id, "p_status": result.status, "p_outputs": result.outputs, "p_error": result.error,
+            "p_replies": list(result.replies),
+            "p_usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+                      "cost_usd": usage.cost_usd},
+            "p_finished_at": None if result.status == "waiting" else _now().isoformat(),
         }
-        if result.status != "waiting":
-            values["finished_at"] = _now().isoformat()
         with self._begin() as conn:
-            conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
+            conn.execute(_FINISH, values)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         with self._begin() as conn:
@@ -92,7 +113,7 @@ class SqlStore:
     # ---- the step journal ---------------------------------------------------------------
 
     async def save_step(self, run_id: str, record: StepRecord) -> None:
-        row = {"run_id": run_id, **dataclasses.asdict(record), "updated_at": _now()}
+        row = {"run_id": run_id, **_fields(record), "updated_at": _now()}
         with self._begin() as conn:
             _upsert(conn, steps, row, ("run_id", "key"))
 
@@ -194,7 +215,12 @@ def _runs_where(query: Any, status: str | None, workflow: str | None, since: dat
 
 
 def _run_row(record: RunRecord) -> dict[str, Any]:
-    return dataclasses.asdict(record)
+    return _fields(record)
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    """A record's fields as a row, without `dataclasses.asdict`'s deep copy (the journal's hot path)."""
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
 
 
 def _run_record(row: Mapping[str, Any]) -> RunRecord:
