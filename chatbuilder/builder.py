@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 import engine as loom_engine
 from engine.catalog import Catalog, SavedWorkflow
+from engine.tracing import traced_turn
 
 from . import drafting
 from .check import check
@@ -109,8 +110,12 @@ class Builder:
         reason = "no builder model is configured"
         if model:
             try:
-                found = await drafting.draft(text, history, current.yaml if current else None,
-                                             model=model, api_base=api_base, max_attempts=self.max_attempts)
+                # One trace per turn in MLflow (when tracing is on), its model calls and repairs inside.
+                async with traced_turn("builder turn", session=session_id, inputs={"request": text}) as traced:
+                    found = await drafting.draft(text, history, current.yaml if current else None,
+                                                 model=model, api_base=api_base, max_attempts=self.max_attempts)
+                    traced.outputs = {"valid": found.result.workflow is not None, "yaml": found.yaml,
+                                      "model_calls": found.model_calls}
             except ModelUnavailable as exc:
                 reason = str(exc)
             else:

@@ -1,0 +1,1 @@
+"""The builder's `loom` subcommands, registered through the `loomwork.commands` entry points."""
