@@ -13,10 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from engine.runtime.events import Event, RunFinished, RunStarted
+
+if TYPE_CHECKING:
+    from engine.language.workflow import Workflow
+    from engine.runtime import Runner
 
 log = logging.getLogger("loomwork.channels")
 T = TypeVar("T")
@@ -59,6 +64,18 @@ class Relay:
 
     def forget(self, run_id: str) -> None:
         self._expected.pop(run_id, None)
+
+    async def start(self, runner: Runner, workflow: Workflow, inputs: Mapping[str, Any],
+                    trigger: Mapping[str, Any]) -> str:
+        """Start a run whose progress and replies this relay carries back to the chat in `trigger`.
+        Raises InputError for bad inputs."""
+        run_id = uuid.uuid4().hex
+        self.expect(run_id, trigger)  # before the run exists: its first event must find the chat
+        try:
+            return await runner.start(workflow, inputs, trigger=trigger, run_id=run_id)
+        except BaseException:
+            self.forget(run_id)
+            raise
 
     def __call__(self, event: Event) -> None:
         """The runner listener: cheap for runs of other channels (one dict lookup)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -141,13 +140,7 @@ class TelegramBot:
         user = update.effective_user
         trigger = {"channel": "telegram", "user": (user.username or str(user.id)) if user else None,
                    "chat_id": str(update.effective_chat.id), "text": message.text if message else None}
-        run_id = uuid.uuid4().hex
-        self.relay.expect(run_id, trigger)
-        try:
-            return await self.loom.runner.start(workflow, inputs, trigger=trigger, run_id=run_id)
-        except BaseException:
-            self.relay.forget(run_id)
-            raise
+        return await self.relay.start(self.loom.runner, workflow, inputs, trigger)
 
     def say(self, chat_id: int | str, text: str, **options: Any) -> None:
         """Send a message in the background, so an update is acknowledged without waiting for Telegram."""

@@ -9,7 +9,6 @@ starts the run. A `Relay` sends the run's replies to the sender with the Message
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -89,13 +88,7 @@ class WhatsAppChannel:
                      params: Mapping[str, str]) -> str:
         trigger = {"channel": "whatsapp", "user": params.get("ProfileName") or sender, "chat_id": sender,
                    "text": text}
-        run_id = uuid.uuid4().hex
-        self.relay.expect(run_id, trigger)
-        try:
-            return await self.loom.runner.start(workflow, inputs, trigger=trigger, run_id=run_id)
-        except BaseException:
-            self.relay.forget(run_id)
-            raise
+        return await self.relay.start(self.loom.runner, workflow, inputs, trigger)
 
     async def close(self) -> None:
         await self.relay.drain()
