@@ -17,6 +17,7 @@ def loom_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "loom-home"
     monkeypatch.setenv("LOOM_HOME", str(home))
     monkeypatch.delenv("LOOM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # MLflow sets it whenever a test traces
     return home
 
 

@@ -24,8 +24,12 @@ class Tracking:
     """The tracking store of one LOOM_HOME (or `uri`); `experiment(name)` creates experiments on first use."""
 
     def __init__(self, home: str | Path | None = None, uri: str | None = None) -> None:
+        # With no home given, everything comes from the environment. With one (the server's
+        # settings, which read MLFLOW_TRACKING_URI once), the environment is not read again:
+        # MLflow itself writes MLFLOW_TRACKING_URI into it whenever a tracking URI is set.
+        from_env = os.environ.get("MLFLOW_TRACKING_URI") if home is None else None
         self.home = Path(home) if home is not None else default_home()
-        self.uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.home.resolve() / 'mlflow.db'}"
+        self.uri = uri or from_env or f"sqlite:///{self.home.resolve() / 'mlflow.db'}"
         self._experiments: dict[str, str] = {}
         self._lock = threading.Lock()
 
