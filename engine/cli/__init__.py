@@ -10,20 +10,26 @@ from importlib.metadata import entry_points
 from . import run, runs, schema, test, validate
 
 COMMANDS = (validate, run, test, runs, schema)
+_OWN = frozenset({"validate", "run", "test", "runs", "schema"})
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; `command`, when it is one of the engine's own, skips the other packages'
+    commands (`serve`, `keys`, `usage`, `eval`, registered as `loomwork.commands` entry points):
+    loading them imports the server's parts, which `loom validate` must not wait for."""
     parser = argparse.ArgumentParser(prog="loom", description="Loomwork: agent workflows as reviewable config.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        command.register(sub)
-    for entry in entry_points(group="loomwork.commands"):  # `serve`, `keys` and others from other packages
-        entry.load().register(sub)
+    for module in COMMANDS:
+        module.register(sub)
+    if command not in _OWN:
+        for entry in entry_points(group="loomwork.commands"):
+            entry.load().register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return args.handler(args)
     except BrokenPipeError:  # `loom schema | head` is fine
