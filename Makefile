@@ -44,6 +44,8 @@ bench: install
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/builder.py
+	$(BIN)/python bench/intake.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-output
