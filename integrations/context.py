@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chatbuilder import Builder, max_attempts_from_env
+from chatbuilder import Builder
 from engine.catalog import Catalog
 from engine.library import FileLibrary
 from engine.runtime import Runner, Services
@@ -19,6 +19,7 @@ from engine.runtime.store import SqlStore
 
 from .deliveries import Deliveries
 from .keys import KeyStore
+from .ratelimit import RateLimiter
 from .settings import Settings
 
 log = logging.getLogger("loomwork")
@@ -54,9 +55,11 @@ class Loom:
 
         services = Services(store=store, resolve_workflow=catalog, senders=channel_senders(settings))
         builder = Builder(store.engine, catalog=catalog, model=settings.builder_model,
-                          max_attempts=max_attempts_from_env())
-        return cls(settings, store, catalog, services, Runner(services), KeyStore(store.engine),
+                          max_attempts=settings.builder_max_attempts)
+        loom = cls(settings, store, catalog, services, Runner(services), KeyStore(store.engine),
                    Deliveries(store.engine), builder=builder)
+        loom.extras["ratelimit"] = RateLimiter.from_env({"LOOM_RATE_LIMIT": settings.rate_limit or ""})
+        return loom
 
     async def start(self) -> None:
         for component in self.components:

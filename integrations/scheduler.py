@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -446,8 +445,7 @@ def _every_saved(catalog: Any, page: int = 500) -> Iterator[SavedWorkflow]:
 
 
 def component(settings: Any) -> Scheduler:
-    catch_up = getattr(settings, "cron_catch_up", None) or os.environ.get("LOOM_CRON_CATCH_UP") or "latest"
-    return Scheduler(catch_up=catch_up.strip().lower())
+    return Scheduler(catch_up=settings.cron_catch_up)
 
 
 __all__ = ["CATCH_UP", "Schedule", "Scheduler", "component", "last_fire", "next_fire"]

@@ -27,7 +27,10 @@ def main(settings: Settings | None = None) -> None:
     from .context import Loom
     from .server import create_app
 
-    settings = settings or Settings.from_env()
+    try:
+        settings = settings or Settings.from_env()
+    except ValueError as exc:
+        raise SystemExit(f"loomwork: {exc}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(Loom.open(settings))
     tune_gc()

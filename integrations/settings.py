@@ -11,6 +11,19 @@ def _csv(value: str | None) -> frozenset[str]:
     return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
 
 
+def _checked(value: str | None, parse, name: str) -> str | None:
+    if value is not None:
+        parse({name: value})  # raises ValueError with the variable's name
+    return value
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or choices[0]).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = Path(".loom")
@@ -30,12 +43,22 @@ class Settings:
     twilio_whatsapp_from: str | None = None
     twilio_api_base_url: str | None = None
     whatsapp_allowed_senders: frozenset[str] = field(default_factory=frozenset)
+    builder_max_attempts: int = 3
+    rate_limit: str | None = None
+    """`RATE[,BURST]` requests a second per caller, or `off`; None for the default (see `ratelimit`)."""
+    cron_catch_up: str = "latest"
     tracing: bool = True
     mlflow_tracking_uri: str | None = None
     mlflow_ui: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """The settings in `env` (the process environment by default); a malformed value raises
+        ValueError naming the variable, so the server refuses to start rather than fail later."""
+        from chatbuilder.settings import max_attempts_from_env
+
+        from .ratelimit import RateLimiter
+
         env = dict(os.environ if env is None else env)
         get = lambda name: env.get(name) or None  # noqa: E731 -- empty means unset
         return cls(
@@ -55,6 +78,9 @@ class Settings:
             twilio_whatsapp_from=get("TWILIO_WHATSAPP_FROM"),
             twilio_api_base_url=get("TWILIO_API_BASE_URL"),
             whatsapp_allowed_senders=_csv(get("WHATSAPP_ALLOWED_SENDERS")),
+            builder_max_attempts=max_attempts_from_env(env),
+            rate_limit=_checked(get("LOOM_RATE_LIMIT"), RateLimiter.from_env, "LOOM_RATE_LIMIT"),
+            cron_catch_up=_choice(env, "LOOM_CRON_CATCH_UP", ("latest", "skip")),
             tracing=(get("LOOM_TRACING") or "on").lower() not in ("0", "off", "false", "no"),
             mlflow_tracking_uri=get("MLFLOW_TRACKING_URI"),
             mlflow_ui=(get("LOOM_MLFLOW_UI") or "off").lower() in ("1", "on", "true", "yes"),
