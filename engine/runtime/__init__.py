@@ -24,11 +24,14 @@ from .store import MemoryStore, RunRecord, Store
 async def run(workflow: Workflow, inputs: Mapping[str, Any] | None = None, *, store: Store | None = None,
               trigger: Mapping[str, Any] | None = None, services: Services | None = None,
               listeners: list[Listener] | None = None, run_id: str | None = None,
-              parent_run_id: str | None = None) -> RunResult:
-    """Run `workflow` to its end (or until it waits for an approval) and return the result."""
+              parent_run_id: str | None = None, inherited_listeners: list[Listener] | None = None) -> RunResult:
+    """Run `workflow` to its end (or until it waits for an approval) and return the result.
+    `inherited_listeners` hear this run and every child run it starts."""
     services = services or Services(store=store or MemoryStore())
+    inherited = list(inherited_listeners or [])
     execution = Execution(workflow, services, run_id=run_id, inputs=resolve_inputs(workflow, inputs),
-                          trigger=trigger, listeners=listeners, recorded_running=True)
+                          trigger=trigger, listeners=[*(listeners or []), *inherited], recorded_running=True)
+    execution.inherited_listeners = inherited
     await services.store.create_run(RunRecord(
         execution.run_id, workflow.name, "running", execution.inputs, execution.trigger,
         workflow.source_text, execution.started_at, parent_run_id=parent_run_id,
@@ -59,7 +62,8 @@ async def stream(workflow: Workflow, inputs: Mapping[str, Any] | None = None, **
             task.cancel()
 
 
-async def resume(run_id: str, *, services: Services, listeners: list[Listener] | None = None) -> RunResult:
+async def resume(run_id: str, *, services: Services, listeners: list[Listener] | None = None,
+                 inherited_listeners: list[Listener] | None = None) -> RunResult:
     """Continue a run from its journal: finished steps are not executed again."""
     from ..loader import loads
 
@@ -70,8 +74,10 @@ async def resume(run_id: str, *, services: Services, listeners: list[Listener] |
         raise LoomError(f"run '{run_id}' has already ended ({record.status})")
     workflow = loads(record.source, f"<run {run_id}>")
     journal = await services.store.journal(run_id)
+    inherited = list(inherited_listeners or [])
     execution = Execution(workflow, services, run_id=run_id, inputs=record.inputs, trigger=record.trigger,
-                          journal=journal, listeners=listeners, started_at=record.started_at)
+                          journal=journal, listeners=[*(listeners or []), *inherited], started_at=record.started_at)
+    execution.inherited_listeners = inherited
     return await execution.run()
 
 

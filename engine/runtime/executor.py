@@ -52,6 +52,8 @@ class Execution:
         self.store = services.store
         self.cancel_reason: str | None = None
         self.recorded_running = recorded_running
+        self.inherited_listeners: list[Listener] = []
+        """Listeners that child runs (`workflow` steps) report to as well: the server's tracer, say."""
         """The caller stored the run as `running` already: no separate write is needed to say so."""
 
     # ---- events -------------------------------------------------------------------------

@@ -204,6 +204,7 @@ class Runner:
     def _launch(self, execution: Execution, listeners: Iterable[Listener]) -> str:
         active = _Active(execution)
         execution.listeners = [active.record, *self.listeners, *listeners]
+        execution.inherited_listeners = list(self.listeners)  # child runs are traced and relayed too
         self._active[execution.run_id] = active
         self._results.pop(execution.run_id, None)  # a resumed run's earlier result is stale
         active.task = asyncio.create_task(self._run(active), name=f"run-{execution.run_id}")

@@ -33,11 +33,12 @@ class WorkflowStep(Step):
         existing = await ctx.services.store.get_run(child_id)
         if existing is None:
             result = await run(child, inputs, services=ctx.services, run_id=child_id, parent_run_id=ctx.run_id,
-                               trigger=ctx.scope["trigger"])
+                               trigger=ctx.scope["trigger"], inherited_listeners=ctx.execution.inherited_listeners)
         elif existing.status in ("succeeded", "failed"):
             return _child_outputs(self.workflow, existing.status, existing.outputs, existing.error)
         else:
-            result = await resume(child_id, services=ctx.services)
+            result = await resume(child_id, services=ctx.services,
+                                  inherited_listeners=ctx.execution.inherited_listeners)
         return _child_outputs(self.workflow, result.status, result.outputs, result.error)
 
 

@@ -122,3 +122,18 @@ async def test_closing_leaves_runs_running_for_the_next_process(store, tmp_path)
     second = Runner(Services(store=store))
     assert await second.resume_interrupted() == [run_id]
     assert (await second.wait(run_id, timeout=5)).status == "succeeded"
+
+
+async def test_the_runners_listeners_hear_child_runs_too(store):
+    child = engine.loads("loom: 1\nname: child\nsteps:\n  - {id: inner, type: set, values: {v: 2}}\n"
+                         "outputs: {v: \"${{ steps.inner.output.v }}\"}\n")
+    parent = engine.loads("loom: 1\nname: parent\nsteps:\n  - {id: call, type: workflow, workflow: child}\n")
+    heard: list = []
+    runner = Runner(Services(store=store, resolve_workflow=lambda name: child), listeners=[heard.append])
+    run_id = await runner.start(parent)
+    watched = [event async for event in runner.watch(run_id)]
+
+    assert (await runner.wait(run_id, timeout=5)).status == "succeeded"
+    finished = [(e.run_id, e.status) for e in heard if isinstance(e, RunFinished)]
+    assert finished == [(f"{run_id}.call", "succeeded"), (run_id, "succeeded")]
+    assert {e.run_id for e in watched} == {run_id}  # a watcher of the parent sees only the parent
