@@ -32,6 +32,7 @@ def main(settings: Settings | None = None) -> None:
     except ValueError as exc:
         raise SystemExit(f"loomwork: {exc}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration context is noise
     app = create_app(Loom.open(settings))
     tune_gc()
     url = f"http://{settings.host}:{settings.port}"
