@@ -61,7 +61,18 @@ class Loom:
         loom.extras["ratelimit"] = RateLimiter.from_env({"LOOM_RATE_LIMIT": settings.rate_limit or ""})
         return loom
 
+    def migrate(self) -> None:
+        """Bring every package's tables up to date now, before anything runs in the background."""
+        from chatbuilder.migrations import CHATBUILDER
+        from engine.runtime.store.migrations import ENGINE
+
+        from .migrations import INTEGRATIONS
+
+        for migrations in (ENGINE, INTEGRATIONS, CHATBUILDER):
+            migrations.upgrade(self.store.engine)
+
     async def start(self) -> None:
+        self.migrate()
         for component in self.components:
             await component.start(self)
 

@@ -11,6 +11,8 @@ import os
 import threading
 from pathlib import Path
 
+from ..runtime.store.migration_lock import MIGRATION_LOCK
+
 RUNS = "loomwork-runs"
 BUILDER = "loomwork-builder"
 EVALUATION = "loomwork-eval"
@@ -54,8 +56,9 @@ class Tracking:
         from mlflow import MlflowClient
         from mlflow.exceptions import MlflowException
 
-        client = MlflowClient(self.uri)
-        found = client.get_experiment_by_name(name)
+        with MIGRATION_LOCK:  # the first use of a tracking store runs MLflow's own Alembic migrations
+            client = MlflowClient(self.uri)
+            found = client.get_experiment_by_name(name)
         if found is not None:
             return found.experiment_id
         artifacts = None

@@ -8,7 +8,6 @@ a new file in that package's `versions/`, never an edit.
 
 from __future__ import annotations
 
-import threading
 import weakref
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData
 from sqlalchemy.exc import DBAPIError
 
+from ..migration_lock import MIGRATION_LOCK
+
 HERE = Path(__file__).resolve().parent
+
 
 
 class Migrations:
@@ -31,7 +33,6 @@ class Migrations:
         self.version_table = version_table
         self._head: str | None = None
         self._upgraded: weakref.WeakSet[Engine] = weakref.WeakSet()
-        self._lock = threading.Lock()  # threads of one process migrate one at a time
 
     def config(self, connection: Connection | None = None) -> Config:
         cfg = Config()
@@ -53,7 +54,7 @@ class Migrations:
         """Bring the database at `engine` to the newest schema; free after the first call per engine."""
         if engine in self._upgraded:
             return
-        with self._lock:
+        with MIGRATION_LOCK:
             if engine not in self._upgraded:
                 self._upgrade(engine)
 
@@ -106,4 +107,4 @@ def current(connection: Connection) -> str | None:
     return ENGINE.current(connection)
 
 
-__all__ = ["ENGINE", "Migrations", "current", "head", "run_env", "upgrade"]
+__all__ = ["ENGINE", "MIGRATION_LOCK", "Migrations", "current", "head", "run_env", "upgrade"]
