@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
-from engine.runtime.store.tables import runs
 from integrations.context import Loom
-from integrations.server import create_app
 from integrations.settings import Settings
+from tests.integrations import helpers
 from tests.peers.telegram import FakeBotApi, fake_bot_api
 
 TOKEN = "123456:telegram-test-token"
@@ -68,11 +65,9 @@ def telegram_settings(settings: Settings, bot_api: FakeBotApi) -> Settings:
                                public_url=PUBLIC_URL, telegram_webhook_secret=SECRET)
 
 
+
 def open_app(settings: Settings) -> tuple[Loom, TestClient]:
-    loom = Loom.open(settings)
-    for source in (GREET, DEPLOY, BROKEN):
-        loom.catalog.save(source)
-    return loom, TestClient(create_app(loom, ui=False))
+    return helpers.open_app(settings, (GREET, DEPLOY, BROKEN))
 
 
 @pytest.fixture
@@ -88,15 +83,4 @@ def post_update(client: TestClient, update: dict, secret: str | None = SECRET):
     return client.post(WEBHOOK, json=update, headers=headers)
 
 
-def stored_runs(loom: Loom) -> list:
-    with loom.store.engine.begin() as conn:
-        return list(conn.execute(select(runs.c.run_id, runs.c.workflow, runs.c.status, runs.c.trigger,
-                                        runs.c.inputs)))
 
-
-def wait_until(condition, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.02)
-    return value

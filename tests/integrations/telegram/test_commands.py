@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 from integrations.settings import Settings
+from tests.integrations.helpers import stored_runs, wait_until
 from tests.peers.telegram import USER, FakeBotApi
 
-from .conftest import open_app, post_update, stored_runs, wait_until
+from .conftest import open_app, post_update
 
 MALLORY = {"id": 6666, "is_bot": False, "first_name": "Mallory", "username": "mallory"}
 

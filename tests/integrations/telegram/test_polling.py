@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 from integrations.settings import Settings
+from tests.integrations.helpers import stored_runs, wait_until
 from tests.peers.telegram import FakeBotApi
 
-from .conftest import open_app, post_update, stored_runs, wait_until
+from .conftest import open_app, post_update
 
 
 def test_polling_mode_serves_commands_and_approvals(telegram_settings: Settings, bot_api: FakeBotApi):

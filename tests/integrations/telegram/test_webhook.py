@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi.testclient import TestClient
 
 from integrations.context import Loom
+from tests.integrations.helpers import stored_runs, wait_until
 from tests.peers.telegram import FakeBotApi
 
-from .conftest import PUBLIC_URL, SECRET, WEBHOOK, post_update, stored_runs, wait_until
+from .conftest import PUBLIC_URL, SECRET, WEBHOOK, post_update
 
 
 def test_start_up_registers_the_webhook_with_its_secret_and_the_command_menu(app, bot_api: FakeBotApi):

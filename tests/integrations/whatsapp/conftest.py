@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from integrations.context import Loom
-from integrations.server import create_app
 from integrations.settings import Settings
+from tests.integrations import helpers
 from tests.peers.twilio import FakeTwilio, fake_twilio
 
 SID, AUTH = "AC" + "a" * 32, "twilio-auth-token-0123"
@@ -68,11 +68,9 @@ def whatsapp_settings(settings: Settings, twilio: FakeTwilio) -> Settings:
                                twilio_whatsapp_from=NUMBER, twilio_api_base_url=twilio.url)
 
 
+
 def open_app(settings: Settings) -> tuple[Loom, TestClient]:
-    loom = Loom.open(settings)
-    for source in WORKFLOWS:
-        loom.catalog.save(source)
-    return loom, TestClient(create_app(loom, ui=False))
+    return helpers.open_app(settings, WORKFLOWS)
 
 
 @pytest.fixture

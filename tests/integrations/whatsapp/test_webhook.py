@@ -8,7 +8,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 
 from integrations.settings import Settings
-from tests.integrations.telegram.conftest import stored_runs, wait_until
+from tests.integrations.helpers import stored_runs, wait_until
 from tests.peers.twilio import FakeTwilio
 
 from .conftest import ADA, NUMBER, PUBLIC_URL, WEBHOOK, inbound, open_app, post
