@@ -237,7 +237,8 @@ def timeline_rows(steps: Iterable[Any]) -> list[list[Any]]:
         tokens = sum((step.usage or {}).get(k, 0) for k in ("input_tokens", "output_tokens"))
         error = (step.error or {}).get("message", "") if step.error else ""
         path = step.key if step.key != step.step_id else ""  # only steps in loops and branches need it
-        rows.append([step.step_id, path, step.type, step.status, format_duration(step.duration_ms),
+        duration = "" if step.status == "waiting" else format_duration(step.duration_ms)  # it has not ended
+        rows.append([step.step_id, path, step.type, step.status, duration,
                      step.attempts, tokens or "", f"${step.cost_usd:.6f}" if step.cost_usd else "", error])
     return rows
 
@@ -259,6 +260,27 @@ def run_summary_markdown(result: Any, active: bool = False) -> str:
     if result.outputs:
         lines.append("**Outputs:**\n```json\n" + json.dumps(result.outputs, indent=2, default=str) + "\n```")
     return "\n\n".join(lines)
+
+
+def pending_approval(journal: Mapping[str, Any]) -> Any | None:
+    """The journal record of the approval a run waits for (its output is the request), or None."""
+    for record in journal.values():
+        if record.status == "waiting" and record.type == "approval" and isinstance(record.output, Mapping):
+            return record
+    return None
+
+
+def approval_markdown(record: Any) -> str:
+    """What the approver is asked, who may answer, since when and until when."""
+    request = record.output
+    message = str(request.get("message") or "").strip() or "(no message)"
+    approvers = ", ".join(f"`{name}`" for name in request.get("approvers") or ()) or "anyone with access"
+    asked = f"Asked {_moment(request.get('requested_at'))} UTC"
+    if request.get("expires_at"):
+        asked += f" · expires {_moment(request['expires_at'])} UTC"
+    quoted = "\n".join(f"> {line}" for line in message.splitlines())
+    return (f"### Waiting for approval · step `{record.step_id}`\n\n{quoted}\n\n"
+            f"**Approvers:** {approvers}\n\n{asked}")
 
 
 def format_duration(ms: float | None) -> str:

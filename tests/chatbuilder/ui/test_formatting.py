@@ -10,6 +10,7 @@ import engine
 from chatbuilder import capabilities
 from chatbuilder.types import Capabilities, ChangeSummary, Message, Version
 from chatbuilder.ui.formatting import (
+    approval_markdown,
     capabilities_markdown,
     case_results_markdown,
     chat_history,
@@ -17,6 +18,7 @@ from chatbuilder.ui.formatting import (
     format_duration,
     format_problem,
     message_text,
+    pending_approval,
     run_rows,
     run_summary_markdown,
     timeline_rows,
@@ -215,3 +217,44 @@ async def test_a_failed_run_shows_its_error_and_the_step():
                                            (125_000, "2 min 5 s")])
 def test_durations_read_naturally(ms, shown):
     assert format_duration(ms) == shown
+
+
+APPROVAL = """\
+loom: 1
+name: needs-ok
+steps:
+  - id: first
+    type: set
+    values: {n: 1}
+  - id: ok
+    type: approval
+    message: "Deploy build ${{ steps.first.output.n }}?\\nIt touches production."
+    approvers: [ann, bob]
+    timeout: 2h
+"""
+
+
+async def test_a_waiting_run_names_its_approval_request_and_approvers():
+    store = engine.MemoryStore()
+    result = await engine.run(engine.loads(APPROVAL), store=store)
+    assert result.status == "waiting"
+    journal = await store.journal(result.run_id)
+    pending = pending_approval(journal)
+    assert pending.step_id == "ok"
+    shown = approval_markdown(pending)
+    assert shown.startswith("### Waiting for approval · step `ok`")
+    assert "> Deploy build 1?\n> It touches production." in shown
+    assert "**Approvers:** `ann`, `bob`" in shown
+    assert "UTC · expires " in shown
+    [row] = timeline_rows([pending])
+    assert row[3] == "waiting" and row[4] == ""  # still waiting: no duration yet
+
+
+async def test_a_run_that_does_not_wait_has_no_approval_and_anyone_may_answer_an_open_one():
+    store = engine.MemoryStore()
+    result = await engine.run(engine.loads(APPROVAL.split("  - id: ok")[0]), store=store)
+    assert pending_approval(await store.journal(result.run_id)) is None
+    open_to_all = engine.loads(APPROVAL.replace("    approvers: [ann, bob]\n", "").replace("    timeout: 2h\n", ""))
+    waiting = await engine.run(open_to_all, store=store)
+    shown = approval_markdown(pending_approval(await store.journal(waiting.run_id)))
+    assert "**Approvers:** anyone with access" in shown and "expires" not in shown
