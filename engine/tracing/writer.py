@@ -42,6 +42,10 @@ class Writer:
         """Run `job` in the background; it returns False when it wrote nothing."""
         if self._jobs.qsize() >= MAX_PENDING:
             self.dropped += 1
+            if self.dropped % 1000 == 1:  # say so, without a line per dropped trace
+                log.warning("tracing cannot keep up: %d trace(s) dropped so far (%d waiting to be written); "
+                            "LOOM_TRACING=off, or a tracking server (MLFLOW_TRACKING_URI), takes the load off",
+                            self.dropped, MAX_PENDING)
             return
         if self._thread is None:
             with self._lock:
