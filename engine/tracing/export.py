@@ -1,12 +1,11 @@
-"""Writing a planned trace to MLflow in one go: its spans in one call, then its trace info.
+"""Writing planned traces to MLflow in one go: all their spans in one `log_spans` call.
 
 MLflow's live-span API (`start_span_no_context`) runs every span through OpenTelemetry,
 MLflow's span processor and a span batcher that logs five spans per database transaction;
 measured here that cost ~6 ms per step of a 100-step run. The run has already happened,
-so the spans are built as finished `Span` entities with the times the run really had and
-logged with `TracingClient.log_spans` (one transaction), then `start_trace` records the
-trace info, as MLflow's own exporter does at the end of a trace. Token usage and cost are
-rolled up with MLflow's own functions over the same span tree.
+so the spans are built as finished `Span` entities with the times the run really had, and
+MLflow's store derives each trace's info (state, timing, previews, token and cost roll-ups,
+tags, session, user) from them (`export_many`).
 """
 
 from __future__ import annotations
@@ -15,63 +14,65 @@ import json
 import random
 from typing import Any
 
-from .plan import CHAT_USAGE, LLM_COST, SpanPlan, TracePlan
-
-_PREVIEW = 1000
+from .plan import SpanPlan, TracePlan
 
 
 def export(plan: TracePlan, experiment_id: str, tracking_uri: str, *,
            metadata: dict[str, str] | None = None) -> str:
     """Write `plan` as one trace in `experiment_id`; return the trace id."""
+    return export_many([(plan, metadata or {})], experiment_id, tracking_uri)[0]
+
+
+def export_many(items: list[tuple[TracePlan, dict[str, str]]], experiment_id: str, tracking_uri: str) -> list[str]:
+    """Write several traces with one `log_spans` call (one database session); return their ids.
+
+    MLflow's store creates each trace's info from its spans: timing and state from the root
+    span, previews from its inputs and outputs, token usage and cost rolled up over the tree,
+    tags from the root's `mlflow.traceTag.*` attributes, session and user from `session.id`
+    and `user.id`. Measured here, a separate `start_trace` per trace cost more than the spans
+    themselves (9 ms against 7 ms for a two-span trace), and one call per 50 traces brings
+    the whole write to about 1.5 ms a trace.
+    """
     from mlflow.tracing.client import TracingClient
 
-    otel_trace_id = random.getrandbits(128)
-    trace_id = f"tr-{otel_trace_id:032x}"
-    span_ids = {key: random.getrandbits(64) or 1 for key in plan.spans}
-    spans = [_span(trace_id, otel_trace_id, span_ids, span) for span in plan.spans.values()]
-    client = TracingClient(tracking_uri)
-    client.log_spans(experiment_id, spans)
-    client.start_trace(_trace_info(plan, trace_id, experiment_id, span_ids, metadata or {}))
-    return trace_id
+    spans, trace_ids = [], []
+    for plan, metadata in items:
+        otel_trace_id = random.getrandbits(128)
+        trace_id = f"tr-{otel_trace_id:032x}"
+        span_ids = {key: random.getrandbits(64) or 1 for key in plan.spans}
+        root = {"key": plan.root.key, "attributes": _trace_attributes(plan, metadata)}
+        spans.extend(_span(trace_id, otel_trace_id, span_ids, span, root) for span in plan.spans.values())
+        trace_ids.append(trace_id)
+    if spans:
+        TracingClient(tracking_uri).log_spans(experiment_id, spans)
+    return trace_ids
 
 
-def _trace_info(plan: TracePlan, trace_id: str, experiment_id: str, span_ids: dict[str, int],
-                metadata: dict[str, str]) -> Any:
-    from mlflow.entities import TraceInfo, TraceLocation, TraceState
-    from mlflow.tracing.constant import TRACE_SCHEMA_VERSION, TRACE_SCHEMA_VERSION_KEY, TraceMetadataKey, TraceTagKey
-    from mlflow.tracing.utils import (
-        SpanAggregationNode,
-        aggregate_cost_from_span_nodes,
-        aggregate_usage_from_span_nodes,
-    )
+def _trace_attributes(plan: TracePlan, metadata: dict[str, str]) -> dict[str, Any]:
+    """What the root span carries for the trace as a whole (see `export_many`)."""
+    from mlflow.tracing.constant import SpanAttributeKey, TraceMetadataKey, TraceTagKey
 
-    def nodes(attribute: str) -> list:
-        return [SpanAggregationNode(span_id=str(span_ids[s.key]),
-                                    parent_id=str(span_ids[s.parent]) if s.parent is not None else None,
-                                    data=s.attributes.get(attribute)) for s in plan.spans.values()]
-
-    root = plan.root
-    inputs, outputs = json.dumps(root.inputs, default=str), json.dumps(root.outputs, default=str)
-    metadata = {**metadata, TRACE_SCHEMA_VERSION_KEY: str(TRACE_SCHEMA_VERSION),
-                TraceMetadataKey.INPUTS: inputs[:_PREVIEW], TraceMetadataKey.OUTPUTS: outputs[:_PREVIEW]}
-    if usage := aggregate_usage_from_span_nodes(nodes(CHAT_USAGE)):
-        metadata[TraceMetadataKey.TOKEN_USAGE] = json.dumps(usage)
-    if cost := aggregate_cost_from_span_nodes(nodes(LLM_COST)):
-        metadata[TraceMetadataKey.COST] = json.dumps(cost)
-    return TraceInfo(
-        trace_id=trace_id, trace_location=TraceLocation.from_experiment_id(experiment_id),
-        request_time=root.start_ns // 1_000_000, execution_duration=(root.end_ns - root.start_ns) // 1_000_000,
-        state=TraceState.ERROR if root.error is not None else TraceState.OK,
-        request_preview=inputs[:_PREVIEW], response_preview=outputs[:_PREVIEW], trace_metadata=metadata,
-        tags={**plan.tags, TraceTagKey.TRACE_NAME: root.name},
-    )
+    attributes: dict[str, Any] = {}
+    tags = {**plan.tags, TraceTagKey.TRACE_NAME: plan.root.name}
+    for key, value in metadata.items():
+        if key == TraceMetadataKey.TRACE_SESSION:
+            attributes[SpanAttributeKey.SESSION_ID] = value
+        elif key == TraceMetadataKey.TRACE_USER:
+            attributes["user.id"] = value
+        else:
+            tags[key] = value
+    for key, value in tags.items():
+        attributes[f"{SpanAttributeKey.TRACE_TAG_PREFIX}{key}"] = value
+    return attributes
 
 
-def _span(trace_id: str, otel_trace_id: int, span_ids: dict[str, int], node: SpanPlan) -> Any:
+def _span(trace_id: str, otel_trace_id: int, span_ids: dict[str, int], node: SpanPlan,
+          root: dict[str, Any] | None = None) -> Any:
     from mlflow.entities import Span, SpanStatusCode
     from mlflow.tracing.constant import SpanAttributeKey
 
-    attributes = {key: json.dumps(value, default=str) for key, value in node.attributes.items()}
+    extra = root["attributes"] if root is not None and node.key == root["key"] else {}
+    attributes = {key: json.dumps(value, default=str) for key, value in {**node.attributes, **extra}.items()}
     attributes[SpanAttributeKey.REQUEST_ID] = json.dumps(trace_id)
     attributes[SpanAttributeKey.SPAN_TYPE] = json.dumps(node.span_type)
     if node.inputs is not None:

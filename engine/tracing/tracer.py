@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..runtime.events import Event, RunFinished
-from .export import export
+from .export import export_many
 from .nesting import Structure, structure
-from .plan import plan
+from .plan import TracePlan, plan
 from .scrub import Scrubber
 from .tracking import RUNS, Tracking
 from .writer import Writer
@@ -37,9 +37,10 @@ class Tracer:
         self.services = services
         self.tracking = tracking or Tracking()
         self.experiment = experiment
-        self.writer = Writer()
+        self.writer = Writer(sink=self._export)
         self._runs: dict[str, list[tuple[int, Event]]] = {}
         self._structures: OrderedDict[str, Structure] = OrderedDict()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the writer thread's, for store reads
 
     # ---- on the run's path --------------------------------------------------------------
 
@@ -51,7 +52,7 @@ class Tracer:
         events.append((stamp, event))
         self.writer.last_activity = stamp
         if type(event) is RunFinished:
-            self.writer.submit(functools.partial(self._write, self._runs.pop(event.run_id)))
+            self.writer.submit(functools.partial(self._plan, self._runs.pop(event.run_id)))
 
     # ---- in the background --------------------------------------------------------------
 
@@ -59,27 +60,31 @@ class Tracer:
         """Import MLflow and open the tracking store now, in the background, not at the first trace."""
         self.writer.submit(self._prepare)
 
-    def _prepare(self) -> bool:
+    def _prepare(self) -> None:
         self.tracking.connect()
         self.tracking.experiment(self.experiment)
-        return False
 
-    def _write(self, events: list[tuple[int, Event]]) -> bool:
-        self.tracking.connect()
+    def _plan(self, events: list[tuple[int, Event]]) -> tuple[TracePlan, dict[str, str]] | None:
+        """The trace of one finished run, with its metadata, ready for `_export`; None if empty."""
         record = self._record(events[0][1].run_id)
         scrub = Scrubber(self._secret_values())
         trace = plan(events, self._structure(record), scrub)
         if trace is None:
-            return False
-        metadata = {key: scrub.text(value) for key, value in _metadata(record).items()}
-        export(trace, self.tracking.experiment(self.experiment), self.tracking.uri, metadata=metadata)
-        return True
+            return None
+        return trace, {key: scrub.text(value) for key, value in _metadata(record).items()}
+
+    def _export(self, items: list[tuple[TracePlan, dict[str, str]]]) -> None:
+        self.tracking.connect()
+        export_many(items, self.tracking.experiment(self.experiment), self.tracking.uri)
 
     def _record(self, run_id: str) -> RunRecord | None:
         if self.services is None:
             return None
-        # The store's methods are coroutines; this thread has no loop of its own to await them on.
-        return asyncio.run(self.services.store.get_run(run_id))
+        # The store's methods are coroutines; the writer's thread keeps one loop to await them on
+        # (a new loop per trace, as `asyncio.run` makes, costs more than the read).
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(self.services.store.get_run(run_id))
 
     def _structure(self, record: RunRecord | None) -> Structure | None:
         if record is None or not record.source:
@@ -113,6 +118,9 @@ class Tracer:
     def close(self) -> None:
         """Write what is pending, then stop the background thread."""
         self.writer.close()
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
 
 
 def _metadata(record: RunRecord | None) -> dict[str, str]:

@@ -173,3 +173,19 @@ def test_tracing_adds_nothing_until_a_run_finishes(services, loom_home):
     tracer = Tracer(services)
     assert tracer.writer.written == 0
     assert not (loom_home / "mlflow.db").exists()
+
+
+async def test_many_runs_finishing_together_are_written_together_each_its_own_trace(model, services, tracer):
+    workflow = engine.loads("loom: 1\nname: many\ninputs: {n: {type: integer}}\nsteps:\n"
+                            "  - {id: ask, type: llm, model: openai/gpt-4o-mini, prompt: \"n=${{ inputs.n }}\"}\n")
+    results = [await engine.run(workflow, {"n": n}, services=services, listeners=[tracer]) for n in range(60)]
+
+    traces = read_traces(tracer)
+    assert tracer.writer.written == 60 and tracer.writer.failed == 0
+    by_run = {t.info.tags["run_id"]: t for t in traces}
+    assert set(by_run) == {r.run_id for r in results}
+    for n, result in enumerate(results):  # each trace carries its own run's figures, not a batch's
+        trace = by_run[result.run_id]
+        assert trace.info.token_usage["input_tokens"] == result.usage.input_tokens
+        assert [s.name for s in trace.data.spans] == ["many", "ask"]
+        assert json.loads(trace.info.request_preview) == {"n": n}
