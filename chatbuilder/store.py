@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from engine.runtime.store.sql import utc
+
 from .migrations import CHATBUILDER
 from .tables import attempts, messages, sessions, settings, versions
 from .types import Attempt, Capabilities, ChangeSummary, Message, SessionInfo, SessionNotFound, Version
@@ -71,7 +73,7 @@ class BuilderStore:
             rows = conn.execute(select(messages.c.role, messages.c.content, messages.c.created_at,
                                        messages.c.version)
                                 .where(messages.c.session_id == session_id).order_by(messages.c.id)).all()
-        return [Message(role, content, _aware(at), version) for role, content, at, version in rows]
+        return [Message(role, content, utc(at), version) for role, content, at, version in rows]
 
     def versions(self, session_id: str) -> list[Version]:
         with self._begin() as conn:
@@ -102,7 +104,7 @@ class BuilderStore:
                                        messages.c.version)
                                 .where(messages.c.session_id == session_id).order_by(messages.c.id)).all()
         return (session, _version(row) if row is not None else None,
-                [Message(role, content, _aware(at), version) for role, content, at, version in rows])
+                [Message(role, content, utc(at), version) for role, content, at, version in rows])
 
     def attempts(self, session_id: str) -> list[Attempt]:
         with self._begin() as conn:
@@ -171,20 +173,17 @@ def _session_query():
 
 def _session(row) -> SessionInfo:
     session_id, title, created_at, updated_at, version = row
-    return SessionInfo(session_id, title, _aware(created_at), _aware(updated_at), version)
+    return SessionInfo(session_id, title, utc(created_at), utc(updated_at), version)
 
 
 def _version(row) -> Version:
     caps = json.loads(row.capabilities)
     new = caps.pop("new", None)
-    return Version(row.number, row.yaml, row.source, _aware(row.created_at), row.diff,
+    return Version(row.number, row.yaml, row.source, utc(row.created_at), row.diff,
                    ChangeSummary(**json.loads(row.changes)),
                    Capabilities(**caps, new=Capabilities(**new) if new is not None else None))
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; every timestamp written here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _now() -> datetime:

@@ -25,6 +25,7 @@ from .language.workflow import Workflow
 from .library import FileLibrary
 from .loader import loads
 from .runtime.store.migrations import ENGINE as MIGRATIONS
+from .runtime.store.sql import utc
 from .runtime.store.tables import workflow_versions, workflows
 
 ChangeListener = Callable[[str], None]
@@ -213,12 +214,7 @@ def _parse(name: str, version: int, source: str) -> Workflow:
 
 def _saved(row) -> SavedWorkflow:
     name, version, enabled, source, created_at, updated_at = row
-    return SavedWorkflow(name, version, bool(enabled), source, _aware(created_at), _aware(updated_at))
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; every timestamp the catalog writes is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return SavedWorkflow(name, version, bool(enabled), source, utc(created_at), utc(updated_at))
 
 
 def _now() -> datetime:

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select, update
 
+from engine.runtime.store.sql import utc
+
 from .migrations import INTEGRATIONS
 from .tables import api_keys
 
@@ -101,14 +103,8 @@ def _hash(plaintext: str) -> str:
 
 
 def _key(row) -> ApiKey:
-    return ApiKey(row["id"], row["name"], _aware(row["created_at"]), _aware(row["last_used_at"]),
-                  _aware(row["revoked_at"]))
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+    return ApiKey(row["id"], row["name"], utc(row["created_at"]), utc(row["last_used_at"]),
+                  utc(row["revoked_at"]))
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import LoomError
 from ..language.workflow import Workflow
 from .events import Event, RunFinished
 from .executor import Execution, Listener
 from .inputs import InputError, coerce_text, resolve_inputs
-from .result import RunResult, StepRecord
+from .result import RunResult
+from .resumption import record_approval, resumed_execution
 from .runner import Runner, load_result
 from .services import Services
 from .store import MemoryStore, RunRecord, Store
@@ -65,19 +64,8 @@ async def stream(workflow: Workflow, inputs: Mapping[str, Any] | None = None, **
 async def resume(run_id: str, *, services: Services, listeners: list[Listener] | None = None,
                  inherited_listeners: list[Listener] | None = None) -> RunResult:
     """Continue a run from its journal: finished steps are not executed again."""
-    from ..loader import loads
-
-    record = await services.store.get_run(run_id)
-    if record is None:
-        raise LoomError(f"no run with id '{run_id}'")
-    if record.status in ("succeeded", "failed", "cancelled"):
-        raise LoomError(f"run '{run_id}' has already ended ({record.status})")
-    workflow = loads(record.source, f"<run {run_id}>")
-    journal = await services.store.journal(run_id)
-    inherited = list(inherited_listeners or [])
-    execution = Execution(workflow, services, run_id=run_id, inputs=record.inputs, trigger=record.trigger,
-                          journal=journal, listeners=[*(listeners or []), *inherited], started_at=record.started_at)
-    execution.inherited_listeners = inherited
+    execution = await resumed_execution(run_id, services, listeners=listeners or [],
+                                        inherited_listeners=inherited_listeners or [])
     return await execution.run()
 
 
@@ -95,17 +83,7 @@ async def resume_interrupted(*, services: Services, listeners: list[Listener] | 
 async def approve(run_id: str, *, services: Services, approved: bool, by: str | None = None,
                   comment: str | None = None, listeners: list[Listener] | None = None) -> RunResult:
     """Record the answer to the approval a run waits for, then resume it."""
-    journal = await services.store.journal(run_id)
-    waiting = [r for r in journal.values() if r.status == "waiting"]
-    if not waiting:
-        raise LoomError(f"run '{run_id}' is not waiting for an approval")
-    if not await services.store.claim_waiting(run_id):  # answered or timed out a moment ago
-        raise LoomError(f"run '{run_id}' is not waiting for an approval")
-    record = waiting[0]
-    answer = {"approved": approved, "by": by, "comment": comment,
-              "answered_at": datetime.now(UTC).isoformat()}
-    await services.store.save_step(run_id, StepRecord(record.key, record.step_id, record.type, "succeeded",
-                                                      answer, attempts=1))
+    await record_approval(run_id, services, approved=approved, by=by, comment=comment)
     return await resume(run_id, services=services, listeners=listeners)
 
 

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import LoomError, StepError
@@ -26,11 +25,10 @@ from ..language.workflow import Workflow
 from .events import Event, RunFinished
 from .executor import Execution, Listener
 from .inputs import resolve_inputs
-from .result import RunResult, StepRecord, Usage
+from .result import RunResult, Usage
+from .resumption import ENDED, record_approval, resumed_execution
 from .services import Services
 from .store import RunRecord
-
-_ENDED = ("succeeded", "failed", "cancelled")
 
 
 class _Active:
@@ -74,20 +72,9 @@ class Runner:
 
     async def resume(self, run_id: str, *, listeners: Iterable[Listener] = ()) -> str:
         """Continue a stored run from its journal, in the background."""
-        from ..loader import loads
-
         if run_id in self._active:
             return run_id
-        record = await self.services.store.get_run(run_id)
-        if record is None:
-            raise LoomError(f"no run with id '{run_id}'")
-        if record.status in _ENDED:
-            raise LoomError(f"run '{run_id}' has already ended ({record.status})")
-        workflow = loads(record.source, f"<run {run_id}>")
-        journal = await self.services.store.journal(run_id)
-        execution = Execution(workflow, self.services, run_id=run_id, inputs=record.inputs, trigger=record.trigger,
-                              journal=journal, started_at=record.started_at)
-        return self._launch(execution, listeners)
+        return self._launch(await resumed_execution(run_id, self.services), listeners)
 
     async def resume_interrupted(self) -> list[str]:
         """At start-up: set going again every run a stopped process left running."""
@@ -101,16 +88,7 @@ class Runner:
         """Answer the approval a run waits for, then continue it in the background."""
         if run_id in self._active:
             raise LoomError(f"run '{run_id}' is still running; it is not waiting for an approval yet")
-        journal = await self.services.store.journal(run_id)
-        waiting = [r for r in journal.values() if r.status == "waiting"]
-        if not waiting:
-            raise LoomError(f"run '{run_id}' is not waiting for an approval")
-        if not await self.services.store.claim_waiting(run_id):  # answered or timed out a moment ago
-            raise LoomError(f"run '{run_id}' is not waiting for an approval")
-        step = waiting[0]
-        answer = {"approved": approved, "by": by, "comment": comment, "answered_at": datetime.now(UTC).isoformat()}
-        await self.services.store.save_step(run_id, StepRecord(step.key, step.step_id, step.type, "succeeded",
-                                                               answer, attempts=1))
+        await record_approval(run_id, self.services, approved=approved, by=by, comment=comment)
         return await self.resume(run_id, listeners=listeners)
 
     # ---- following ----------------------------------------------------------------------
@@ -175,7 +153,7 @@ class Runner:
                 self._active.pop(run_id, None)
             return True
         record = await self.services.store.get_run(run_id)
-        if record is None or record.status in _ENDED:
+        if record is None or record.status in ENDED:
             return False
         await self._cancel_stored(run_id, reason)
         return True

@@ -231,8 +231,16 @@ def _step_record(row: Mapping[str, Any]) -> StepRecord:
     return StepRecord(**{f.name: row[f.name] for f in dataclasses.fields(StepRecord)})
 
 
+def utc(moment: datetime | None) -> datetime | None:
+    """A timestamp read back from a `DateTime(timezone=True)` column, in UTC: SQLite hands it
+    back without its zone, and every timestamp the project writes is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["SqlStore", "create_store_engine", "default_url"]
+__all__ = ["SqlStore", "create_store_engine", "default_url", "utc"]
