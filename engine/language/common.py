@@ -7,7 +7,7 @@ from typing import Any, Literal
 from .base import Duration, LoomModel, described
 
 InputType = Literal["string", "number", "integer", "boolean", "object", "array"]
-RetryOn = Literal["timeout", "http_5xx", "http_429", "rate_limit", "llm_error", "any"]
+RetryOn = Literal["timeout", "http_5xx", "http_429", "rate_limit", "llm_error", "transient", "any"]
 
 
 class InputSpec(LoomModel):

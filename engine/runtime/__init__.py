@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from ..language.workflow import Workflow
-from .events import Event, RunFinished
-from .executor import Execution, Listener
+from .events import Event, Listener, RunFinished
+from .executor import Execution
 from .inputs import InputError, coerce_text, resolve_inputs
 from .result import RunResult
 from .resumption import record_approval, resumed_execution
@@ -45,13 +45,14 @@ def run_sync(workflow: Workflow, inputs: Mapping[str, Any] | None = None, **kwar
 
 async def stream(workflow: Workflow, inputs: Mapping[str, Any] | None = None, **kwargs: Any
                  ) -> AsyncIterator[Event]:
-    """The run's events as they happen; the last one is RunFinished."""
+    """The run's events as they happen; the last one is RunFinished. A run that cannot start
+    (invalid inputs, say) raises its error here instead of yielding anything."""
     queue: asyncio.Queue[Event] = asyncio.Queue()
     listeners = [*kwargs.pop("listeners", []), queue.put_nowait]
     task = asyncio.create_task(run(workflow, inputs, listeners=listeners, **kwargs))
     try:
         while True:
-            event = await queue.get()
+            event = await _next_event(queue, task)
             yield event
             if isinstance(event, RunFinished):
                 break
@@ -59,6 +60,20 @@ async def stream(workflow: Workflow, inputs: Mapping[str, Any] | None = None, **
     finally:
         if not task.done():
             task.cancel()
+
+
+async def _next_event(queue: asyncio.Queue[Event], task: asyncio.Task[RunResult]) -> Event:
+    """The next event, or the run's exception once it has ended without one."""
+    if queue.empty() and not task.done():
+        getter = asyncio.ensure_future(queue.get())
+        await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+        if getter.done():
+            return getter.result()
+        getter.cancel()
+    if queue.empty():
+        task.result()  # raises the error that ended the run before its last event
+        raise RuntimeError("the run ended without a RunFinished event")
+    return queue.get_nowait()
 
 
 async def resume(run_id: str, *, services: Services, listeners: list[Listener] | None = None,

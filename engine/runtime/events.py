@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,9 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class Event:
     run_id: str
+
+
+Listener = Callable[[Event], None]
 
 
 @dataclass(frozen=True, slots=True)

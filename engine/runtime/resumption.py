@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from ..errors import LoomError
-from .executor import Execution, Listener
+from .events import Listener
+from .executor import Execution
 from .result import StepRecord
 from .services import Services
 

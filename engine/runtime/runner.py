@@ -22,8 +22,8 @@ from typing import Any
 
 from ..errors import LoomError, StepError
 from ..language.workflow import Workflow
-from .events import Event, RunFinished
-from .executor import Execution, Listener
+from .events import Event, Listener, RunFinished
+from .executor import Execution
 from .inputs import resolve_inputs
 from .result import RunResult, Usage
 from .resumption import ENDED, record_approval, resumed_execution

@@ -2,18 +2,21 @@
 
 Tests swap these for local peers: an OpenAI-compatible server on loopback for the
 model, a local HTTP server with `LOOM_HTTP_ALLOW`, a MemoryStore, senders pointed at a
-fake Bot API or Twilio server.
+fake Bot API or Twilio server, an SMTP server on loopback as an `smtp` connection.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..connections import Connection
     from ..language.workflow import Workflow
+    from ..sandbox.base import Sandbox
     from .store import Store
 
 SECRET_PREFIX = "LOOM_SECRET_"
@@ -24,24 +27,51 @@ Sender = Callable[[str, str], Awaitable[Mapping[str, Any]]]
 
 
 def env_secrets() -> dict[str, str]:
-    """Secrets come from `LOOM_SECRET_<NAME>` environment variables of the server process."""
+    """Secrets from `LOOM_SECRET_<NAME>` environment variables of the process."""
     return {k[len(SECRET_PREFIX):]: v for k, v in os.environ.items() if k.startswith(SECRET_PREFIX)}
+
+
+def loom_home() -> Path:
+    return Path(os.environ.get("LOOM_HOME") or ".loom")
+
+
+def default_files_dir() -> Path:
+    """The workspace's files directory, `$LOOM_HOME/files`, that `file` steps are confined to."""
+    return loom_home() / "files"
+
+
+def _default_sandbox() -> Sandbox:
+    from ..sandbox import default_sandbox
+
+    return default_sandbox()
+
+
+def _http_allow() -> frozenset[str]:
+    return frozenset(h.strip().lower() for h in os.environ.get("LOOM_HTTP_ALLOW", "").split(",") if h.strip())
 
 
 @dataclass
 class Services:
     store: Store
     secrets: Mapping[str, str] = field(default_factory=env_secrets)
+    """Name -> value for `${{ secrets.NAME }}`; the server's reads the vault, the environment winning."""
+    connections: Mapping[str, Connection] = field(default_factory=dict)
+    """Name -> connection for `email`, `sql`, `file` (S3) steps and tools; the server's reads the vault."""
+    files_dir: Path = field(default_factory=default_files_dir)
+    sandbox: Sandbox = field(default_factory=_default_sandbox)
+    """Runs `code` steps; bubblewrap by default, refusing when this machine cannot sandbox."""
     resolve_workflow: Callable[[str], Workflow] | None = None
     mocks: Mapping[str, Any] | None = None
     """Step id -> output, for `loom test`: a mocked step is not executed."""
     testing: bool = False
     """`loom test`: steps that reach outside the run must be mocked, and waits do not wait."""
-    http_allow: frozenset[str] = field(
-        default_factory=lambda: frozenset(
-            h.strip().lower() for h in os.environ.get("LOOM_HTTP_ALLOW", "").split(",") if h.strip()
-        )
-    )
+    http_allow: frozenset[str] = field(default_factory=_http_allow)
     senders: Mapping[str, Sender] = field(default_factory=dict)
     """Channel name (telegram, whatsapp) -> its client, for `send` steps. The server builds these
     from its settings; the engine itself knows no channel's API."""
+
+    def secret_values(self) -> Iterator[str]:
+        """Every credential a run could come across: masked in whatever it writes or says."""
+        yield from (value for value in self.secrets.values() if value)
+        for connection in self.connections.values():
+            yield from connection.secret_values()

@@ -1,18 +1,30 @@
 """The fields every step has, and what a step type tells the loader about itself."""
 
-
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
 from ..language.base import STEP_ID, Duration, Expression, LoomModel, described
 from ..language.common import RetryPolicy
 
+if TYPE_CHECKING:
+    from ..runtime.context import StepContext
+
 # Resolved when the registry builds the union of every registered step type.
 StepList = Annotated[list["AnyStep"], Field(min_length=1)]  # noqa: F821
 OptionalStepList = list["AnyStep"]  # noqa: F821
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """A connection a step uses: its name and kind, and whether a secret of that name holding a
+    URL may stand in for it (a `sql` step's database URL in `LOOM_SECRET_<NAME>`)."""
+
+    name: str
+    kind: str
+    secret_fallback: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +71,14 @@ class Step(LoomModel):
         if isinstance(self.on_error, list):
             yield Block(("on_error",), self.on_error, frozenset({"error"}))
 
-    async def execute(self, ctx: Any) -> Any:
-        """Run one attempt of the step and return its output; raise StepError to fail it."""
-        from ..errors import StepError
+    async def execute(self, ctx: "StepContext") -> Any:
+        """Run one attempt of the step and return its output; raise StepError to fail it.
+        Control-flow steps and actions override this; a step type without it cannot be registered."""
+        raise NotImplementedError(f"step type '{self.type}' does not implement execute()")
 
-        raise StepError(f"step type '{self.type}' cannot run in this version of Loomwork yet; "
-                        "mock it in tests", "unsupported")
+    def connections(self) -> Iterator["Need"]:
+        """The connections this step uses, checked before a run starts. Action steps override this."""
+        return iter(())
 
     def field_binds(self, field: str) -> frozenset[str]:
         """Extra names in scope when `field` is evaluated (e.g. a loop variable)."""

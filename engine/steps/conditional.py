@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..language.base import Expression, described
 from .base import Block, OptionalStepList, Step, StepList
 from .registry import register_step_type
+
+if TYPE_CHECKING:
+    from ..runtime.context import StepContext
 
 
 @register_step_type
@@ -29,6 +32,6 @@ class IfStep(Step):
             yield Block(("else",), self.else_)
         yield from super().children()
 
-    async def execute(self, ctx) -> Any:
+    async def execute(self, ctx: StepContext) -> Any:
         branch = self.then if ctx.expression(self.condition) else self.else_
         return await ctx.run_block(branch) if branch else None

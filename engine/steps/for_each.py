@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..concurrency import gather_failing_fast
 from ..errors import StepError
 from ..language.base import IDENTIFIER, Expression, described
 from .base import Block, Step, StepList
 from .registry import register_step_type
+
+if TYPE_CHECKING:
+    from ..runtime.context import StepContext
 
 
 @register_step_type
@@ -39,7 +42,7 @@ class ForEachStep(Step):
     def field_binds(self, field: str) -> frozenset[str]:
         return frozenset({self.as_, "index"}) if field == "output" else frozenset()
 
-    async def execute(self, ctx) -> list[Any]:
+    async def execute(self, ctx: StepContext) -> list[Any]:
         items = ctx.expression(self.items) if isinstance(self.items, str) else ctx.render(self.items)
         if not isinstance(items, list):
             raise StepError(f"`items` must give a list, got {type(items).__name__}", "expression")

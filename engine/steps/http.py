@@ -15,7 +15,7 @@ import json
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import httpx
 from pydantic import model_validator
@@ -27,6 +27,9 @@ from ..runtime.netguard import display_url
 from ..runtime.tls import tls_context
 from .base import Step
 from .registry import register_step_type
+
+if TYPE_CHECKING:
+    from ..runtime.context import StepContext
 
 MAX_BODY_BYTES = 10 * 2**20
 MAX_REDIRECTS = 5
@@ -61,7 +64,7 @@ class HttpStep(Step):
             raise ValueError("an http step takes `json` or `body`, not both")
         return self
 
-    async def execute(self, ctx) -> dict[str, Any]:
+    async def execute(self, ctx: StepContext) -> dict[str, Any]:
         headers = {str(k): str(v) for k, v in (ctx.render(self.headers) or {}).items()}
         if not any(key.lower() == "idempotency-key" for key in headers):
             headers["Idempotency-Key"] = ctx.idempotency_key()
@@ -69,7 +72,7 @@ class HttpStep(Step):
         body = {"json": ctx.render(self.json_)} if self.json_ is not None else {}
         if self.body is not None:
             body = {"content": str(ctx.render(self.body))}
-        timeout = self.timeout or ctx.execution.workflow.defaults.timeout or DEFAULT_TIMEOUT
+        timeout = ctx.timeout(DEFAULT_TIMEOUT)
         started = time.perf_counter()
         async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=timeout,
                                      verify=tls_context()) as client:

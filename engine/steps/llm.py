@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import field_validator, model_validator
 
@@ -13,6 +13,9 @@ from ..language.base import LoomModel, described
 from ..runtime import models
 from .base import Step
 from .registry import register_step_type
+
+if TYPE_CHECKING:
+    from ..runtime.context import StepContext
 
 
 class Message(LoomModel):
@@ -81,8 +84,8 @@ class LlmStep(Step):
                 raise ValueError(f"not a valid JSON Schema at {where}: {exc.message}") from None
         return value
 
-    async def execute(self, ctx) -> dict[str, Any]:
-        model = ctx.render(self.model) or ctx.execution.workflow.defaults.model
+    async def execute(self, ctx: StepContext) -> dict[str, Any]:
+        model = ctx.render(self.model) or ctx.defaults.model
         if not model:
             raise StepError("no model: set `model` on the step or `defaults.model` in the workflow", "error")
         memory_key = self._memory_key(ctx)
@@ -99,15 +102,15 @@ class LlmStep(Step):
             await ctx.services.store.append_memory(memory_key, [*said, {"role": "assistant", "content": text}])
         return {"text": text, "data": data, "model": model, "usage": call.usage, "cost_usd": call.cost_usd}
 
-    def _params(self, ctx, model: str) -> dict[str, Any]:
-        temperature = self.temperature if self.temperature is not None else ctx.execution.workflow.defaults.temperature
+    def _params(self, ctx: StepContext, model: str) -> dict[str, Any]:
+        temperature = self.temperature if self.temperature is not None else ctx.defaults.temperature
         params = {"temperature": temperature, "max_tokens": self.max_tokens,
                   "api_base": ctx.render(self.api_base), "api_key": ctx.render(self.api_key)}
         if self.output_schema is not None and models.supports_json_mode(model):
             params["response_format"] = {"type": "json_object"}
         return params
 
-    def _messages(self, ctx) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    def _messages(self, ctx: StepContext) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
         """The system message, and this run's turn; the memory's history goes between them."""
         system = ctx.render(self.system) if self.system is not None else None
         if self.output_schema is not None:
@@ -118,22 +121,22 @@ class LlmStep(Step):
             return head, [{"role": "user", "content": str(ctx.render(self.prompt))}]
         return head, [{"role": m.role, "content": str(ctx.render(m.content))} for m in self.messages]
 
-    def _memory_key(self, ctx) -> str | None:
+    def _memory_key(self, ctx: StepContext) -> str | None:
         if self.memory is None:
             return None
         if self.memory.key is not None:
             return str(ctx.render(self.memory.key))
-        name = ctx.execution.workflow.name
+        name = ctx.workflow_name
         if self.memory.scope == "workflow":
             return name
-        trigger = ctx.scope["trigger"]
+        trigger = ctx.trigger
         return f"{name}:{trigger.get('chat_id') or trigger.get('user') or 'default'}"
 
 
 class _Call:
     """One model with its parameters; adds up usage and cost over the calls of one attempt."""
 
-    def __init__(self, ctx, model: str, params: dict[str, Any]):
+    def __init__(self, ctx: StepContext, model: str, params: dict[str, Any]):
         self.ctx, self.model, self.params = ctx, model, params
         self.usage = {"input_tokens": 0, "output_tokens": 0}
         self.cost_usd = 0.0

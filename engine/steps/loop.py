@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..language.base import Expression, described
 from .base import Block, Step, StepList
 from .registry import register_step_type
+
+if TYPE_CHECKING:
+    from ..runtime.context import StepContext
 
 
 @register_step_type
@@ -28,7 +31,7 @@ class LoopStep(Step):
     def field_binds(self, field: str) -> frozenset[str]:
         return frozenset({"index"}) if field == "until" else frozenset()
 
-    async def execute(self, ctx) -> Any:
+    async def execute(self, ctx: StepContext) -> Any:
         last = None
         for index in range(self.max_iterations):
             scope = ctx.child_scope(index=index)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -11,6 +11,9 @@ from ..concurrency import gather_failing_fast
 from ..language.base import IDENTIFIER, described
 from .base import Block, Step, StepList
 from .registry import register_step_type
+
+if TYPE_CHECKING:
+    from ..runtime.context import StepContext
 
 
 @register_step_type
@@ -26,7 +29,7 @@ class ParallelStep(Step):
             yield Block(("branches", name), steps)
         yield from super().children()
 
-    async def execute(self, ctx) -> dict[str, Any]:
+    async def execute(self, ctx: StepContext) -> dict[str, Any]:
         scopes = {name: ctx.child_scope() for name in self.branches}
         try:
             results = await gather_failing_fast(

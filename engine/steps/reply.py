@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from ..language.base import described
 from .base import Step
 from .registry import register_step_type
+
+if TYPE_CHECKING:
+    from ..runtime.context import StepContext
 
 
 @register_step_type
@@ -16,7 +19,7 @@ class ReplyStep(Step):
     type: Literal["reply"] = described("Step type.")
     text: str = described("The reply; a template.")
 
-    async def execute(self, ctx) -> dict[str, str]:
+    async def execute(self, ctx: StepContext) -> dict[str, str]:
         text = ctx.render(self.text)
         text = text if isinstance(text, str) else str(text)
         ctx.reply(text)

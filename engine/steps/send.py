@@ -10,7 +10,7 @@ library); without one the step fails with kind `unsupported`, as does `email` (u
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import httpx
 
@@ -21,6 +21,9 @@ from ..runtime.tls import tls_context
 from .base import Step
 from .http import DEFAULT_TIMEOUT, parse_url, retry_after, send_guarded
 from .registry import register_step_type
+
+if TYPE_CHECKING:
+    from ..runtime.context import StepContext
 
 CONFIGURE = {
     "telegram": "set TELEGRAM_BOT_TOKEN (and TELEGRAM_API_BASE_URL for a self-hosted Bot API server)",
@@ -43,7 +46,7 @@ class SendStep(Step):
     )
     text: str = described("The message; a template.")
 
-    async def execute(self, ctx) -> dict[str, Any]:
+    async def execute(self, ctx: StepContext) -> dict[str, Any]:
         to = _text(ctx.render(self.to)).strip()
         text = _text(ctx.render(self.text))
         if not to:
@@ -63,12 +66,12 @@ class SendStep(Step):
         return {"channel": self.channel, "to": shown, "message_id": receipt.get("message_id"),
                 "status": receipt.get("status", "sent"), **receipt}
 
-    async def _post(self, ctx, to: str, text: str) -> dict[str, Any]:
+    async def _post(self, ctx: StepContext, to: str, text: str) -> dict[str, Any]:
         url = parse_url(to, None)
-        body = {"json": {"text": text, "workflow": ctx.execution.workflow.name, "run_id": ctx.run_id,
+        body = {"json": {"text": text, "workflow": ctx.workflow_name, "run_id": ctx.run_id,
                          "step": self.id}}
         headers = {"Idempotency-Key": ctx.idempotency_key()}
-        timeout = self.timeout or ctx.execution.workflow.defaults.timeout or DEFAULT_TIMEOUT
+        timeout = ctx.timeout(DEFAULT_TIMEOUT)
         async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=timeout,
                                      verify=tls_context()) as client:
             response, content = await send_guarded(client, "POST", url, headers, body, ctx.services.http_allow)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..language.base import SLUG, described
 from .base import Step
 from .registry import register_step_type
+
+if TYPE_CHECKING:
+    from ..runtime.context import StepContext
 
 
 @register_step_type
@@ -17,7 +20,7 @@ class WorkflowStep(Step):
     workflow: str = described("Name of the saved workflow to run.", pattern=SLUG)
     inputs: dict[str, Any] = described("Inputs of the child run; values may be expressions.", default_factory=dict)
 
-    async def execute(self, ctx) -> dict[str, Any]:
+    async def execute(self, ctx: StepContext) -> dict[str, Any]:
         from ..errors import StepError, ValidationError, WorkflowNotFound
         from ..runtime import resume, run
 
@@ -33,12 +36,12 @@ class WorkflowStep(Step):
         existing = await ctx.services.store.get_run(child_id)
         if existing is None:
             result = await run(child, inputs, services=ctx.services, run_id=child_id, parent_run_id=ctx.run_id,
-                               trigger=ctx.scope["trigger"], inherited_listeners=ctx.execution.inherited_listeners)
+                               trigger=ctx.trigger, inherited_listeners=ctx.inherited_listeners)
         elif existing.status in ("succeeded", "failed"):
             return _child_outputs(self.workflow, existing.status, existing.outputs, existing.error)
         else:
             result = await resume(child_id, services=ctx.services,
-                                  inherited_listeners=ctx.execution.inherited_listeners)
+                                  inherited_listeners=ctx.inherited_listeners)
         return _child_outputs(self.workflow, result.status, result.outputs, result.error)
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from ..language.base import Expression, LoomModel, described
 from .base import Block, OptionalStepList, Step, StepList
 from .registry import register_step_type, registry
+
+if TYPE_CHECKING:
+    from ..runtime.context import StepContext
 
 
 @registry.depends
@@ -34,7 +37,7 @@ class SwitchStep(Step):
             yield Block(("default",), self.default)
         yield from super().children()
 
-    async def execute(self, ctx) -> Any:
+    async def execute(self, ctx: StepContext) -> Any:
         for case in self.cases:
             if ctx.expression(case.when):
                 return await ctx.run_block(case.steps)

@@ -14,9 +14,9 @@ written. The chat builder's model calls are traced per session and turn (`calls`
 Importing this package does not import MLflow.
 """
 
+from ..runtime.scrub import Scrubber
 from .calls import Turn, disable_call_tracing, enable_call_tracing, traced_model_call, traced_turn
 from .nesting import structure
-from .scrub import Scrubber
 from .tracer import Tracer
 from .tracking import BUILDER, EVALUATION, RUNS, Tracking
 

@@ -23,10 +23,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..runtime.scrub import Scrubber
 from .export import export
 from .nesting import ROOT
-from .plan import CHAT_USAGE, LLM_COST, MODEL, PROVIDER, SpanPlan, TracePlan
-from .scrub import Scrubber
+from .plan import CHAT_USAGE, LLM_COST, MAX_TEXT, MODEL, PROVIDER, SpanPlan, TracePlan
 from .tracking import BUILDER, Tracking
 from .writer import Writer
 
@@ -68,7 +68,7 @@ class _CallTracer:
         from ..runtime.services import env_secrets
 
         self.tracking.connect()
-        scrub = Scrubber(env_secrets().values())
+        scrub = Scrubber(env_secrets().values(), MAX_TEXT)
         metadata = {"mlflow.trace.session": scrub.text(turn.session)} if turn.session else None
         export(_plan(turn, scrub), self.tracking.experiment(self.experiment), self.tracking.uri,
                metadata=metadata)

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..runtime.events import ApprovalRequested, Event, Reply, RunFinished, RunStarted, StepFinished, StepStarted
+from ..runtime.scrub import Scrubber
 from .nesting import ROOT, Structure, place
-from .scrub import Scrubber
+
+MAX_TEXT = 20_000
+"""Longest string kept in a span; a page body or a long answer is cut, not dropped."""
 
 CHAT_USAGE = "mlflow.chat.tokenUsage"
 LLM_COST = "mlflow.llm.cost"

@@ -15,14 +15,13 @@ import asyncio
 import functools
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..runtime.events import Event, RunFinished
+from ..runtime.scrub import Scrubber
 from .export import export_many
 from .nesting import Structure, structure
-from .plan import TracePlan, plan
-from .scrub import Scrubber
+from .plan import MAX_TEXT, TracePlan, plan
 from .tracking import RUNS, Tracking
 from .writer import Writer
 
@@ -67,7 +66,7 @@ class Tracer:
     def _plan(self, events: list[tuple[int, Event]]) -> tuple[TracePlan, dict[str, str]] | None:
         """The trace of one finished run, with its metadata, ready for `_export`; None if empty."""
         record = self._record(events[0][1].run_id)
-        scrub = Scrubber(self._secret_values())
+        scrub = Scrubber(self._secret_values(), MAX_TEXT)
         trace = plan(events, self._structure(record), scrub)
         if trace is None:
             return None
@@ -106,8 +105,9 @@ class Tracer:
     def _secret_values(self) -> list[str]:
         from ..runtime.services import env_secrets
 
-        secrets: Mapping[str, str] = self.services.secrets if self.services is not None else env_secrets()
-        return [str(value) for value in secrets.values()]
+        if self.services is None:
+            return list(env_secrets().values())
+        return list(self.services.secret_values())
 
     # ---- control ------------------------------------------------------------------------
 

@@ -52,7 +52,9 @@ async def test_a_run_is_one_trace_nested_as_it_ran_with_tokens_and_cost_rolled_u
     result = await engine.run(engine.loads(NESTED), {"echo": model.url + "/echo"}, services=services,
                               listeners=[tracer])
     assert result.status == "succeeded", result.error
-    assert SECRET in json.dumps(result.steps[0].output)  # the server echoed it: the tracer must scrub it
+    # The server echoed the secret: the run masks it before journaling, and the trace never sees it.
+    assert SECRET not in json.dumps(result.steps[0].output)
+    assert "Bearer ***" in json.dumps(result.steps[0].output)
 
     [trace] = read_traces(tracer)
 
@@ -140,7 +142,8 @@ steps:
   - {id: stop, type: fail, message: "cannot use ${{ inputs.note }}"}
 """)
     result = await engine.run(wf, {"note": f"key={SECRET}"}, services=services, listeners=[tracer])
-    assert result.status == "failed" and SECRET in result.error["message"]
+    assert result.status == "failed" and SECRET not in result.error["message"]
+    assert result.replies == ["your note: key=***"]
 
     [trace] = read_traces(tracer)
 

@@ -1,8 +1,8 @@
-"""Removing secret values from everything a trace records.
+"""Removing secret values from everything a run writes or says.
 
 A secret reaches a step's output in ways no field list predicts (a server echoing a
-header, an error quoting a URL), so every string written is searched for every secret
-value, at any depth, keys included.
+header, an error quoting a URL), so every string written (journal records, events,
+errors, replies, traces) is searched for every secret value, at any depth, keys included.
 """
 
 from __future__ import annotations
@@ -12,19 +12,27 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 MASK = "***"
-MAX_TEXT = 20_000
-"""Longest string kept in a span; a page body or a long answer is cut, not dropped."""
+MIN_LENGTH = 4
+"""Shorter values are not masked: masking every "1" or "on" would garble everything else."""
 
 
 class Scrubber:
-    def __init__(self, secrets: Iterable[str]) -> None:
-        values = sorted({value for value in secrets if value}, key=len, reverse=True)
+    def __init__(self, secrets: Iterable[str], max_text: int | None = None) -> None:
+        values = sorted({value for value in secrets if value and len(value) >= MIN_LENGTH}, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, values))) if values else None
+        self._max_text = max_text
+
+    def __bool__(self) -> bool:
+        """Whether there is anything to mask (when not, callers may skip the walk)."""
+        return self._pattern is not None
 
     def text(self, value: str) -> str:
         if self._pattern is not None:
             value = self._pattern.sub(MASK, value)
-        return value if len(value) <= MAX_TEXT else f"{value[:MAX_TEXT]}... [{len(value) - MAX_TEXT} more characters]"
+        limit = self._max_text
+        if limit is None or len(value) <= limit:
+            return value
+        return f"{value[:limit]}... [{len(value) - limit} more characters]"
 
     def __call__(self, value: Any) -> Any:
         """`value` with every secret masked, as plain JSON-able data."""
