@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite needs; installed only when missing.
-APT_PACKAGES ?= chromium
+APT_PACKAGES ?= chromium bubblewrap
 
 .PHONY: run test install lint schema bench clean system-deps services
 
@@ -33,6 +33,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: install system-deps services lint
 	$(BIN)/python -m pytest
