@@ -11,6 +11,7 @@ Calls are short blocking transactions, like `SqlStore`'s (see its docstring for 
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -164,7 +165,7 @@ class Catalog:
         with self._begin() as conn:
             return conn.execute(query).scalar_one()
 
-    def versions(self, name: str) -> list[VersionInfo]:
+    def versions(self, name: str) -> builtins.list[VersionInfo]:
         query = (select(workflow_versions.c.version, workflow_versions.c.sha256, workflow_versions.c.created_at)
                  .where(workflow_versions.c.name == name).order_by(workflow_versions.c.version))
         with self._begin() as conn:
@@ -214,7 +215,9 @@ def _parse(name: str, version: int, source: str) -> Workflow:
 
 def _saved(row) -> SavedWorkflow:
     name, version, enabled, source, created_at, updated_at = row
-    return SavedWorkflow(name, version, bool(enabled), source, utc(created_at), utc(updated_at))
+    created, updated = utc(created_at), utc(updated_at)
+    assert created is not None and updated is not None  # NOT NULL columns
+    return SavedWorkflow(name, version, bool(enabled), source, created, updated)
 
 
 def _now() -> datetime:

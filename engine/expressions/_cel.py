@@ -25,6 +25,7 @@ def _load() -> ModuleType:
             if candidate.exists():
                 loader = importlib.machinery.ExtensionFileLoader("cel.cel", str(candidate))
                 module_spec = importlib.util.spec_from_loader("cel.cel", loader)
+                assert module_spec is not None  # a loader always makes a spec
                 module = importlib.util.module_from_spec(module_spec)
                 sys.modules["cel.cel"] = module
                 loader.exec_module(module)

@@ -109,7 +109,7 @@ class ExpressionChecker:
             if root in allowed:
                 self._check_member(root, member, path, scope, field, position)
 
-    def _unknown_name(self, name: str, path: Path, scope: Scope, field: str, allowed: set[str],
+    def _unknown_name(self, name: str, path: Path, scope: Scope, field: str, allowed: frozenset[str],
                       position) -> None:
         if name == "secrets":
             self.report(path, *self._secrets_refusal(scope, field), position)

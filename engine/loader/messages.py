@@ -42,8 +42,8 @@ _TYPE_NAMES = {
 def problems_from(exc: PydanticValidationError, source: Source) -> list[Problem]:
     grouped: dict[Path, list[dict[str, Any]]] = {}
     for error in exc.errors(include_url=False):
-        path = _document_path(error, source.data)
-        grouped.setdefault(path, []).append(error)
+        path = _document_path(dict(error), source.data)
+        grouped.setdefault(path, []).append(dict(error))
     _drop_missing_explained_by_typos(grouped, source.data)
     _drop_other_union_members(grouped)
     return [_problem(path, _pick(errors), source) for path, errors in grouped.items()]
@@ -179,7 +179,7 @@ def allowed_fields(path: Path, data: Any) -> list[str] | None:
     node = data
     for part in path:
         annotation = _resolve(annotation, node, part)
-        node = node[part] if isinstance(node, dict | list) else None
+        node = _child(node, part)
         if annotation is None:
             return None
     model = _resolve(annotation, node, None)
@@ -228,13 +228,19 @@ def _concrete(annotation: Any, node: Any) -> Any:
     return annotation
 
 
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, dict):
+        return node[part]
+    return node[part] if isinstance(node, list) and isinstance(part, int) else None
+
+
 def _by_type(node: Any) -> type[BaseModel] | None:
     if not isinstance(node, dict):
         return None
     kind = node.get("type")
     if not isinstance(kind, str):
         return None
-    return registry.get(kind) or TRIGGER_TYPES.get(kind)
+    return registry.get(kind) or TRIGGER_TYPES.get(kind)  # type: ignore[return-value]
 
 
 def _is_model(annotation: Any) -> bool:

@@ -60,10 +60,12 @@ _Resolver.add_implicit_resolver(
 )
 
 try:  # libyaml's parser and composer: several times faster than the pure-Python ones
-    from yaml.cyaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - PyYAML's wheels ship libyaml
 
-    class _Parser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer):
+    class _Parser(  # type: ignore[no-redef]
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer
+    ):
         def __init__(self, stream: str) -> None:
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
@@ -150,7 +152,7 @@ def parse(text: str, file: str | None = None, *, max_bytes: int = MAX_BYTES) -> 
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(part for part in (exc.context, exc.problem) if part)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)  # type: ignore[assignment]
         raise SourceError([Problem("", f"YAML syntax error: {message}", line, column, file=file)]) from None
     except yaml.reader.ReaderError as exc:
         line, column = _line_column(text, exc.position)

@@ -52,7 +52,7 @@ def slowest_steps(engine: Engine, window: Window = ALL_TIME, limit: int = 10,
     with engine.connect() as conn:
         for workflow, step_id, step_type, duration in conn.execute(query):
             durations[(workflow, step_id, step_type)].append(duration)
-    found = [{"workflow": workflow, "step": step_id, "type": step_type, "executions": len(values),
+    found: list[dict[str, Any]] = [{"workflow": workflow, "step": step_id, "type": step_type, "executions": len(values),
               "p50_ms": percentile(values, 50), "p95_ms": percentile(values, 95)}
              for (workflow, step_id, step_type), values in durations.items()]
     return sorted(found, key=lambda row: -row["p95_ms"])[:limit]

@@ -32,7 +32,7 @@ def critical_path(workflow: Any, journal: Journal) -> tuple[float, Counter[str]]
     """The run's time in ms along its critical path, and each step id's part of it."""
     if workflow is None:
         return _flat(journal)
-    total, parts = 0.0, Counter()
+    total, parts = 0.0, Counter[str]()
     for block in workflow.blocks():
         spent, block_parts = _block(block.steps, "" if block.path == ("steps",) else "on_error/", journal)
         total += spent
@@ -48,7 +48,7 @@ def _flat(journal: Journal) -> tuple[float, Counter[str]]:
 
 
 def _block(steps: list[Step], prefix: str, journal: Journal) -> tuple[float, Counter[str]]:
-    total, parts = 0.0, Counter()
+    total, parts = 0.0, Counter[str]()
     for step in steps:
         spent, step_parts = _step(step, prefix, journal)
         total += spent
@@ -69,13 +69,13 @@ def _step(step: Step, prefix: str, journal: Journal) -> tuple[float, Counter[str
     if inner > own > 0:
         parts = Counter({name: ms * own / inner for name, ms in parts.items()})
     elif own > inner:
-        parts[step.id] += own - inner
+        parts[step.id] += own - inner  # type: ignore[assignment]  # a Counter of milliseconds, not of counts
     return own, parts
 
 
 def _children(step: Step, key: str, prefix: str, blocks: list[Block], journal: Journal
               ) -> tuple[float, Counter[str]]:
-    total, parts = 0.0, Counter()
+    total, parts = 0.0, Counter[str]()
     branches: list[tuple[float, Counter[str]]] = []
     for block in blocks:
         if block.path[0] == "on_error":
@@ -99,7 +99,7 @@ def _children(step: Step, key: str, prefix: str, blocks: list[Block], journal: J
 def _iterations(steps: list[Step], key: str, journal: Journal) -> tuple[float, Counter[str]]:
     start = key + "["
     indexes = {k[len(start):k.index("]", len(start))] for k in journal if k.startswith(start) and "]" in k}
-    total, parts = 0.0, Counter()
+    total, parts = 0.0, Counter[str]()
     for index in indexes:
         spent, block_parts = _block(steps, f"{key}[{index}]/", journal)
         total += spent

@@ -10,6 +10,7 @@ then dominates is found too.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,7 +90,7 @@ def profile(engine: Engine, workflow: str, *, window: Window = ALL_TIME, limit: 
     return _build(workflow, window, rows)
 
 
-def _build(name: str, window: Window, rows: list[tuple]) -> Profile:
+def _build(name: str, window: Window, rows: Sequence[Any]) -> Profile:
     journals: dict[str, dict[str, _Execution]] = defaultdict(dict)
     run_info: dict[str, tuple[str, str]] = {}
     executions: dict[str, list[tuple]] = defaultdict(list)

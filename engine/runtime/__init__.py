@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from ..language.workflow import Workflow
@@ -22,8 +22,8 @@ from .store import MemoryStore, RunRecord, Store
 
 async def run(workflow: Workflow, inputs: Mapping[str, Any] | None = None, *, store: Store | None = None,
               trigger: Mapping[str, Any] | None = None, services: Services | None = None,
-              listeners: list[Listener] | None = None, run_id: str | None = None,
-              parent_run_id: str | None = None, inherited_listeners: list[Listener] | None = None) -> RunResult:
+              listeners: Sequence[Listener] | None = None, run_id: str | None = None,
+              parent_run_id: str | None = None, inherited_listeners: Sequence[Listener] | None = None) -> RunResult:
     """Run `workflow` to its end (or until it waits for an approval) and return the result.
     `inherited_listeners` hear this run and every child run it starts."""
     services = services or Services(store=store or MemoryStore())

@@ -123,7 +123,7 @@ class Execution:
         except RunFailed as exc:
             await self._fail(exc.error, scope)
         except TimeoutError:
-            limit = format_duration(self.workflow.limits.timeout)
+            limit = format_duration(self.workflow.limits.timeout or 0)
             await self._fail(StepError(f"the run exceeded its time limit of {limit}", ErrorKind.LIMIT), scope)
         except asyncio.CancelledError:
             if self.cancel_reason is None:
@@ -200,7 +200,7 @@ class Execution:
 
     def _guard(self, step: Step, scope: Mapping[str, Any]) -> Any:
         try:
-            return evaluate.expression(step.when, scope)
+            return evaluate.expression(step.when or "true", scope)
         except StepError as exc:
             raise RunFailed(StepError(f"`when` of step '{step.id}': {exc.message}", exc.kind, step=step.id)) from None
 

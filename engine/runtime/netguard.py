@@ -88,7 +88,7 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         kind = "http_5xx" if exc.errno == socket.EAI_AGAIN else "http_error"
         raise StepError(f"could not resolve host {host!r}: {exc.strerror}", kind) from None
     # Drop an IPv6 scope id ("fe80::1%eth0") before parsing; the address alone decides.
-    return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
 
 
 def _blocked(host: str, address: str, why: str) -> StepError:

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from ..runtime.context import StepContext
 
 # Resolved when the registry builds the union of every registered step type.
-StepList = Annotated[list["AnyStep"], Field(min_length=1)]  # noqa: F821
-OptionalStepList = list["AnyStep"]  # noqa: F821
+StepList = Annotated[list["AnyStep"], Field(min_length=1)]  # type: ignore[name-defined]  # noqa: F821
+OptionalStepList = list["AnyStep"]  # type: ignore[name-defined]  # noqa: F821
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,5 +93,5 @@ class Step(LoomModel):
         cached = cls.__dict__.get("_alias_map")
         if cached is None:
             cached = {(f.alias or name): name for name, f in cls.model_fields.items()}
-            cls._alias_map = cached
+            cls._alias_map = cached  # type: ignore[attr-defined]
         return cached

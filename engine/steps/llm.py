@@ -89,7 +89,7 @@ class LlmStep(Step):
         if not model:
             raise StepError("no model: set `model` on the step or `defaults.model` in the workflow", "error")
         memory_key = self._memory_key(ctx)
-        history = await ctx.services.store.memory(memory_key, self.memory.window) if memory_key else []
+        history = await ctx.services.store.memory(memory_key, self.memory.window) if memory_key and self.memory else []
         head, turn = self._messages(ctx)
         messages = [*head, *history, *turn]
         call = _Call(ctx, model, self._params(ctx, model))
@@ -119,7 +119,7 @@ class LlmStep(Step):
         head = [{"role": "system", "content": str(system)}] if system else []
         if self.prompt is not None:
             return head, [{"role": "user", "content": str(ctx.render(self.prompt))}]
-        return head, [{"role": m.role, "content": str(ctx.render(m.content))} for m in self.messages]
+        return head, [{"role": m.role, "content": str(ctx.render(m.content))} for m in self.messages or []]
 
     def _memory_key(self, ctx: StepContext) -> str | None:
         if self.memory is None:

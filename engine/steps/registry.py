@@ -71,7 +71,7 @@ class StepRegistry:
         modules = {base.__name__, *(m.__module__ for m in self._types.values())}
         modules.update(m.__module__ for m in self._dependents)
         for name in modules:
-            sys.modules[name].AnyStep = union
+            setattr(sys.modules[name], "AnyStep", union)  # noqa: B010 - a module attribute made at run time
         for model in [*self._types.values(), *self._dependents]:
             model.__pydantic_complete__ = False
         for model in self._dependents:

@@ -35,7 +35,8 @@ def export_many(items: list[tuple[TracePlan, dict[str, str]]], experiment_id: st
     """
     from mlflow.tracing.client import TracingClient
 
-    spans, trace_ids = [], []
+    spans: list[Any] = []
+    trace_ids: list[str] = []
     for plan, metadata in items:
         otel_trace_id = random.getrandbits(128)
         trace_id = f"tr-{otel_trace_id:032x}"

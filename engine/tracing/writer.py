@@ -44,7 +44,7 @@ class Writer:
         self.last_activity = 0
         """`time.time_ns()` of the latest run event; the tracer sets it, the writer waits for a lull after it."""
 
-    def submit(self, job: Callable[[], bool | None]) -> None:
+    def submit(self, job: Callable[[], Any]) -> None:
         """Run `job` in the background; it returns False when it wrote nothing."""
         if self._jobs.qsize() >= MAX_PENDING:
             self.dropped += 1
@@ -96,7 +96,7 @@ class Writer:
                     items.append(result)
             elif result is not False:
                 self.written += 1
-        if items:
+        if items and self.sink is not None:
             try:
                 self.sink(items)
                 self.written += len(items)

@@ -180,11 +180,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 @functools.cache
 def _upsert_statement(dialect: str, table: Any, keys: tuple[str, ...]) -> Any:
     """One statement per table, built once and executed with parameters: the journal's hot path."""
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
-    statement = insert(table)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    statement: Any = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
     changes = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
     return statement.on_conflict_do_update(index_elements=keys, set_=changes)
 
