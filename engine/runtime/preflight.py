@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ..expressions import find_segments, references
 from ..expressions.template import single_expression
@@ -42,16 +41,22 @@ class Missing:
                 f"`loom connections add {self.name} --kind {self.kind}` or in Settings > Connections")
 
 
+_KNOWN: dict[str, Requirements] = {}
+_KNOWN_MAX = 512
+
+
 def requirements(workflow: Workflow) -> Requirements:
-    """Every secret and connection the workflow names, in any step or trigger."""
-    return _requirements(workflow.source_text) if workflow.source_text else _collect(workflow)
-
-
-@lru_cache(maxsize=256)
-def _requirements(source: str) -> Requirements:
-    from ..loader import loads
-
-    return _collect(loads(source))
+    """Every secret and connection the workflow names, in any step or trigger; worked out once
+    per workflow text, since every run of a webhook burst asks again."""
+    source = workflow.source_text
+    found = _KNOWN.get(source) if source else None
+    if found is None:
+        found = _collect(workflow)
+        if source:
+            if len(_KNOWN) >= _KNOWN_MAX:
+                _KNOWN.pop(next(iter(_KNOWN)))
+            _KNOWN[source] = found
+    return found
 
 
 def _collect(workflow: Workflow) -> Requirements:

@@ -30,7 +30,7 @@ from pydantic import ValidationError as BodyError
 from engine.catalog import Catalog, SavedWorkflow
 from engine.errors import WorkflowNotFound
 from engine.language.triggers import WebhookTrigger
-from engine.runtime import InputError
+from engine.runtime import InputError, preflight
 from engine.runtime.events import Event, RunFinished
 
 from .. import callbacks, signatures
@@ -85,6 +85,7 @@ async def start_run(
     body = await request.body()
     signature = _check_signature(request, loom, saved, body) if scope == "hmac" else None
     run_request = _parse(body)
+    _check_preflight(loom, saved)  # after authentication: only a caller may learn what is missing
     if run_request.callback_url is not None:
         await _check_callback(loom, run_request.callback_url)
     digest = hashlib.sha256(body).hexdigest()
@@ -194,6 +195,14 @@ def _check_signature(request: Request, loom: Loom, saved: SavedWorkflow, body: b
     except signatures.SignatureError as exc:
         raise unauthorized(str(exc)) from None
     return f"sig:{timestamp}:{hashlib.sha256(body).hexdigest()[:32]}"
+
+
+def _check_preflight(loom: Loom, saved: SavedWorkflow) -> None:
+    """Refuse a run that would fail before its first step for want of a secret or connection."""
+    missing = preflight.missing(saved.workflow, loom.services)
+    if missing:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"workflow '{saved.name}' cannot run: " + "; ".join(m.message for m in missing))
 
 
 def _parse(body: bytes) -> RunRequest:

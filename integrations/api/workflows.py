@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from engine.catalog import SavedWorkflow
 from engine.errors import ValidationError, WorkflowNotFound
 from engine.language.triggers import TRIGGER_TYPES
+from engine.runtime import preflight
 
 from .deps import KeyDep, LoomDep
 from .webhook import MAX_BODY, NAME
@@ -65,7 +66,10 @@ async def save_workflow(name: NameParam, request: Request, loom: LoomDep, _: Key
     except ValidationError as exc:
         return _invalid([problem.to_dict() for problem in exc.problems])
     created = saved.version != before
-    return JSONResponse(_describe(saved), status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    # Saved all the same: the operator may add the secret or connection after the workflow.
+    warnings = [m.message for m in preflight.missing(saved.workflow, loom.services)]
+    return JSONResponse({**_describe(saved), "warnings": warnings},
+                        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
                         headers={"Location": f"/api/v1/workflows/{name}"})
 
 
