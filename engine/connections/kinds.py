@@ -9,10 +9,12 @@ leaves them out and `Connection.secret_values` feeds the run's scrubber.
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from ..connectors.addresses import parse_address
 from ..language.base import LoomModel
 
 Kind = Literal["smtp", "sql", "s3", "http", "mcp"]
@@ -46,6 +48,28 @@ class SmtpConfig(ConnectionConfig):
     password: str | None = secret("Login password.", default=None)
     sender: str = Field(description="The From address of every message.", min_length=3, alias="from")
     timeout: float = Field(30.0, description="Seconds to wait for the server.", gt=0, le=600)
+    ca_cert: str | None = Field(
+        None, description="PEM certificate(s) to trust for this server instead of the public CAs: a private CA "
+        "or a self-signed relay. The server's certificate is always verified.")
+
+    @field_validator("sender")
+    @classmethod
+    def _is_address(cls, value: str) -> str:
+        parse_address(value)  # InvalidAddress is a ValueError: its message names the text
+        return value
+
+    @field_validator("ca_cert")
+    @classmethod
+    def _is_pem(cls, value: str | None) -> str | None:
+        # Checked when the connection is added, not at the first message it should have sent.
+        if value is None:
+            return None
+        try:
+            ssl.create_default_context(cadata=value or "-")
+        except ssl.SSLError:
+            raise ValueError("not a PEM certificate: paste it from -----BEGIN CERTIFICATE----- to "
+                             "-----END CERTIFICATE-----") from None
+        return value
 
     def summary(self) -> str:
         return f"{self.host}:{self.port} ({self.security})"

@@ -3,13 +3,18 @@
 `webhook` posts `{"text", "workflow", "run_id", "step"}` as JSON to the URL in `to`, through
 the same SSRF guard and error classes as `http` steps. `telegram` and `whatsapp` go through
 the channel clients the server puts in `Services.senders` (the engine imports no channel
-library); without one the step fails with kind `unsupported`, as does `email` (use an
-`email` step). The output is a delivery receipt: `{channel, to, message_id, status}`.
+library); without one the step fails with kind `unsupported`. `email` sends a plain-text
+message to the address(es) in `to` over the smtp connection named `smtp`, the way an `email`
+step does (same checks, same error kinds); its subject is the text's first non-blank line
+(shortened to 78 characters), or "Message from <workflow>" when the text has none. An
+`email` step chooses its connection and subject itself. The output is a delivery receipt:
+`{channel, to, message_id, status}`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import httpx
@@ -18,7 +23,8 @@ from ..errors import StepError
 from ..language.base import described
 from ..runtime.netguard import display_url
 from ..runtime.tls import tls_context
-from .base import Step
+from .base import Need, Step
+from .email import recipients, send_mail
 from .http import DEFAULT_TIMEOUT, parse_url, retry_after, send_guarded
 from .registry import register_step_type
 
@@ -30,6 +36,8 @@ CONFIGURE = {
     "whatsapp": "set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_FROM",
 }
 _USES_SECRET = re.compile(r"\bsecrets\s*\.")
+SMTP_CONNECTION = "smtp"
+SUBJECT_LENGTH = 78
 
 
 @register_step_type
@@ -46,14 +54,18 @@ class SendStep(Step):
     )
     text: str = described("The message; a template.")
 
+    def connections(self) -> Iterator[Need]:
+        if self.channel == "email":
+            yield Need(SMTP_CONNECTION, "smtp")
+
     async def execute(self, ctx: StepContext) -> dict[str, Any]:
         to = _text(ctx.render(self.to)).strip()
         text = _text(ctx.render(self.text))
         if not to:
             raise StepError(f"`to` of send step '{self.id}' is empty; it must name a recipient", "error")
         if self.channel == "email":
-            raise StepError("send on channel email is not supported; use an `email` step", "unsupported")
-        if self.channel == "webhook":
+            receipt = await _email(ctx, to, text)
+        elif self.channel == "webhook":
             receipt = await self._post(ctx, to, text)
         else:
             sender = ctx.services.senders.get(self.channel)
@@ -86,6 +98,20 @@ class SendStep(Step):
             raise StepError(message, "http_429", retry_after=wait)
         raise StepError(message, "http_5xx" if status >= 500 else "http_error", retry_after=wait)
 
+
+async def _email(ctx: StepContext, to: str, text: str) -> dict[str, Any]:
+    from ..connectors.smtp import Mail
+
+    mail = Mail(recipients(to, f"`to` of send step '{ctx.step.id}'"), _subject(text, ctx.workflow_name), text)
+    return {"message_id": await send_mail(ctx, SMTP_CONNECTION, mail, "a send step on channel email"),
+            "status": "sent"}
+
+
+def _subject(text: str, workflow: str) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not line:
+        return f"Message from {workflow}"
+    return line if len(line) <= SUBJECT_LENGTH else line[: SUBJECT_LENGTH - 1].rstrip() + "\u2026"
 
 
 def _text(value: Any) -> str:

@@ -210,8 +210,7 @@ async def test_wrong_twilio_credentials_fail_plainly(twilio: FakeTwilio, tmp_pat
 
 
 @pytest.mark.parametrize(("channel", "needs"), [("telegram", "TELEGRAM_BOT_TOKEN"),
-                                                ("whatsapp", "TWILIO_WHATSAPP_FROM"),
-                                                ("email", "use an `email` step")])
+                                                ("whatsapp", "TWILIO_WHATSAPP_FROM")])
 async def test_an_unconfigured_channel_fails_saying_what_to_set(channel: str, needs: str):
     result = await run(workflow(channel, extra=RETRY), "someone")
 
