@@ -93,9 +93,11 @@ class SqlConfig(ConnectionConfig):
         return value
 
     def summary(self) -> str:
-        from sqlalchemy.engine import make_url
+        from sqlalchemy.engine import URL, make_url
 
-        return make_url(self.url).render_as_string(hide_password=True).replace("***", "")
+        url = make_url(self.url)  # rebuilt without password and query, which may carry credentials
+        bare = URL.create(url.drivername, url.username, None, url.host, url.port, url.database)
+        return bare.render_as_string(hide_password=False)
 
 
 class S3Config(ConnectionConfig):

@@ -28,7 +28,7 @@ steps:
 
 
 def services(**kwargs) -> engine.Services:
-    return engine.Services(store=engine.MemoryStore(), **kwargs)
+    return engine.Services(**{"store": engine.MemoryStore(), **kwargs})
 
 
 def test_requirements_name_every_secret_and_connection_once():
