@@ -1,8 +1,15 @@
-"""Running a workflow's `tests:` cases: mocked steps, no network, no tokens spent."""
+"""Running a workflow's `tests:` cases: mocked steps, no network, no tokens spent.
+
+Steps that stay inside the machine run for real: `file` steps read and write a fresh, empty
+files directory made for each case and removed after it, so a case sees only what it wrote
+and never the workspace's own files.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .errors import LoomError
@@ -30,15 +37,16 @@ async def run_tests(workflow: Workflow, resolve_workflow=None) -> list[CaseResul
 
 
 async def run_case(workflow: Workflow, case: TestCase, resolve_workflow=None) -> CaseResult:
-    services = Services(store=MemoryStore(), secrets={}, mocks=case.mocks, testing=True,
-                        resolve_workflow=resolve_workflow)
     trigger = case.trigger.model_dump() if case.trigger else None
     outcome = CaseResult(case.name)
-    try:
-        result = await run(workflow, case.inputs, services=services, trigger=trigger)
-    except LoomError as exc:
-        outcome.failures.append(f"the run could not start: {exc}")
-        return outcome
+    with tempfile.TemporaryDirectory(prefix="loom-test-files-") as files_dir:
+        services = Services(store=MemoryStore(), secrets={}, mocks=case.mocks, testing=True,
+                            resolve_workflow=resolve_workflow, files_dir=Path(files_dir))
+        try:
+            result = await run(workflow, case.inputs, services=services, trigger=trigger)
+        except LoomError as exc:
+            outcome.failures.append(f"the run could not start: {exc}")
+            return outcome
     outcome.status = result.status
     outcome.failures = _compare(case, result)
     return outcome
