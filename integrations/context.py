@@ -1,4 +1,4 @@
-"""Everything one server process holds: settings, store, catalog, runner, keys and channels.
+"""Everything one server process holds: settings, store, catalog, vault, runner, keys and channels.
 
 Built once by `create_app` (or by a test), started and stopped by the app's lifespan.
 Components (the tracer, the Telegram bot, the scheduler) are objects with
@@ -16,6 +16,7 @@ from engine.catalog import Catalog
 from engine.library import FileLibrary
 from engine.runtime import Runner, Services
 from engine.runtime.store import SqlStore
+from engine.vault import KEY_FILE, KeySource, Vault
 
 from .deliveries import Deliveries
 from .keys import KeyStore
@@ -39,6 +40,8 @@ class Loom:
     runner: Runner
     keys: KeyStore
     deliveries: Deliveries
+    vault: Vault
+    """The stored secrets and connections (encrypted under LOOM_SECRET_KEY or `$LOOM_HOME/secret.key`)."""
     components: list[Component] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     """Per-component state other parts may look up by name (e.g. "telegram")."""
@@ -53,11 +56,13 @@ class Loom:
         catalog = Catalog(store.engine, files=FileLibrary())
         from .chat_routing import channel_senders  # the channels' clients for `send` steps
 
-        services = Services(store=store, resolve_workflow=catalog, senders=channel_senders(settings))
+        vault = Vault(store.engine, KeySource(settings.secret_key, settings.home / KEY_FILE))
+        services = Services(store=store, resolve_workflow=catalog, senders=channel_senders(settings),
+                            secrets=vault.secret_map(), connections=vault.connection_map())
         builder = Builder(store.engine, catalog=catalog, model=settings.builder_model,
                           max_attempts=settings.builder_max_attempts)
         loom = cls(settings, store, catalog, services, Runner(services), KeyStore(store.engine),
-                   Deliveries(store.engine), builder=builder)
+                   Deliveries(store.engine), vault, builder=builder)
         loom.extras["ratelimit"] = RateLimiter.from_env({"LOOM_RATE_LIMIT": settings.rate_limit or ""})
         return loom
 
@@ -73,6 +78,7 @@ class Loom:
 
     async def start(self) -> None:
         self.migrate()
+        self.vault.verify_key()  # a wrong or missing key stops the server here, saying which, not each run
         for component in self.components:
             await component.start(self)
 

@@ -7,10 +7,10 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from . import run, runs, schema, test, validate
+from . import connections, run, runs, schema, secrets, test, validate
 
-COMMANDS = (validate, run, test, runs, schema)
-_OWN = frozenset({"validate", "run", "test", "runs", "schema"})
+COMMANDS = (validate, run, test, runs, schema, secrets, connections)
+_OWN = frozenset({"validate", "run", "test", "runs", "schema", "secrets", "connections"})
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

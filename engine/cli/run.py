@@ -39,7 +39,7 @@ def main(args: argparse.Namespace) -> int:
     except LoomError as exc:
         print(f"loom run: {exc}", file=sys.stderr)
         return 1
-    services = Services(store=store, resolve_workflow=library)
+    services = Services(store=store, resolve_workflow=library, **vault_services(store))
     listeners = [] if args.json else [_print_replies]
     try:
         result = asyncio.run(run(workflow, inputs, services=services, listeners=listeners))
@@ -48,6 +48,14 @@ def main(args: argparse.Namespace) -> int:
         return 1
     print_result(result, as_json=args.json)
     return 0 if result.succeeded else 1
+
+
+def vault_services(store) -> dict:
+    """The stored secrets (LOOM_SECRET_<NAME> winning) and connections, for `Services`."""
+    from ..vault import Vault
+
+    vault = Vault.for_store(store)
+    return {"secrets": vault.secret_map(), "connections": vault.connection_map()}
 
 
 def _saved_first(store):

@@ -12,7 +12,7 @@ from ..errors import LoomError
 from ..library import FileLibrary
 from ..runtime import Services, resume
 from ..runtime.store import default_store
-from .run import print_result
+from .run import print_result, vault_services
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -71,7 +71,8 @@ def show_run(args: argparse.Namespace) -> int:
 
 
 def resume_run(args: argparse.Namespace) -> int:
-    services = Services(store=default_store(), resolve_workflow=FileLibrary())
+    store = default_store()
+    services = Services(store=store, resolve_workflow=FileLibrary(), **vault_services(store))
     try:
         result = asyncio.run(resume(args.run_id, services=services))
     except LoomError as exc:

@@ -18,5 +18,15 @@ class ConnectionCheckFailed(LoomError):
 
 async def check(connection: Connection) -> str:
     """Try the connection; return what worked in one line, or raise ConnectionCheckFailed."""
-    module = import_module(f"engine.connectors.{connection.kind}")
-    return await module.check(connection)
+    name = f"engine.connectors.{connection.kind}"
+    try:
+        module = import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise  # the connector exists but a library it needs is missing: that is a real error
+        module = None
+    test = getattr(module, "check", None)
+    if test is None:
+        raise ConnectionCheckFailed(f"testing {connection.kind} connections is not supported yet "
+                                    f"(connection '{connection.name}')")
+    return await test(connection)

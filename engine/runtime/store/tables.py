@@ -1,4 +1,5 @@
-"""The SQL schema of the run store, in one place. Migrations (`migrations/versions/`) must match it.
+"""The SQL schema of the engine's tables (runs, saved workflows, the vault), in one place.
+Migrations (`migrations/versions/`) must match it.
 
 Timestamps that a `RunRecord` carries (`started_at`, `finished_at`) are kept as the ISO-8601
 strings the executor writes, so a record reads back exactly as it was saved; the columns the
@@ -85,4 +86,24 @@ workflow_versions = Table(
     Column("source", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The vault (`engine.vault`): only names, a connection's kind and summary (where it points,
+# never a credential) and timestamps are in clear; the rest is one Fernet token per row.
+secrets = Table(
+    "secrets", metadata,
+    Column("name", String(63), primary_key=True),
+    Column("ciphertext", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+connections = Table(
+    "connections", metadata,
+    Column("name", String(63), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("ciphertext", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
