@@ -89,4 +89,7 @@ class Loom:
             except Exception:  # one component failing to stop must not keep the others running
                 log.exception("stopping %s failed", type(component).__name__)
         await self.runner.close()
+        from engine.connectors import sql  # the pools sql steps opened to the operator's databases
+
+        sql.close()
         self.store.close()

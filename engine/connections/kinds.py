@@ -21,8 +21,9 @@ Kind = Literal["smtp", "sql", "s3", "http", "mcp"]
 
 
 def secret(description: str, **kwargs: Any) -> Any:
-    """A field whose value is a credential."""
-    return Field(description=description, json_schema_extra={"secret": True}, **kwargs)
+    """A field whose value is a credential: marked for the scrubber, and left out of `repr`
+    so a connection printed in a log or a traceback shows no credential."""
+    return Field(description=description, json_schema_extra={"secret": True}, repr=False, **kwargs)
 
 
 class ConnectionConfig(LoomModel):

@@ -20,7 +20,7 @@ from ..connections.connection import Connection
 from ..connections.kinds import HttpConfig
 from ..errors import StepError
 from ..runtime.netguard import display_url
-from ..runtime.services import _http_allow
+from ..runtime.services import http_allow
 from ..runtime.tls import tls_context
 from ..steps.http import send_guarded
 
@@ -39,7 +39,7 @@ async def check(connection: Connection, allow: frozenset[str] | None = None) -> 
         async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=TIMEOUT,
                                      verify=tls_context()) as client:
             response, _ = await send_guarded(client, "GET", url, headers, {},
-                                             _http_allow() if allow is None else allow)
+                                             http_allow() if allow is None else allow)
     except (httpx.InvalidURL, ValueError) as exc:
         raise ConnectionCheckFailed(f"connection '{connection.name}': invalid base URL: {exc}") from None
     except StepError as exc:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import NOT_RETRIED, ErrorKind, RunFailed, RunStatus, StepError, StepStatus, Suspended
+from ..errors import NOT_RETRIED, ErrorKind, LoomError, RunFailed, RunStatus, StepError, StepStatus, Suspended
 from ..language.base import format_duration
 from ..language.common import RetryPolicy
 from ..language.workflow import Workflow
@@ -94,9 +94,9 @@ class Execution:
 
     def root_scope(self) -> dict[str, Any]:
         steps = {record.key: record.state() for record in self.journal.values() if "/" not in record.key}
-        secrets = self.services.secrets
         # Only the secrets this workflow names are read: a vault decrypts on access.
-        named = {name: secrets[name] for name in preflight.requirements(self.workflow).secrets if name in secrets}
+        found = {name: self.services.secret(name) for name in preflight.requirements(self.workflow).secrets}
+        named = {name: value for name, value in found.items() if value is not None}
         return {
             "inputs": self.inputs,
             "trigger": self.trigger,
@@ -109,10 +109,9 @@ class Execution:
         self.emit(RunStarted(self.run_id, self.workflow.name, self.inputs, resumed=bool(self.journal)))
         if not self.recorded_running:
             await self.store.mark_running(self.run_id)
-        self.scrub = Scrubber(self.services.secret_values())
-        scope = self.root_scope()
+        scope: dict[str, Any] = {}
         try:
-            self._preflight()
+            scope = self._prepare()
             timeout = self.workflow.limits.timeout
             async with asyncio.timeout(timeout):
                 await self.run_block(self.workflow.steps, scope, "")
@@ -133,6 +132,16 @@ class Execution:
         await self.store.finish_run(self.run_id, self.result)
         self.emit(RunFinished(self.run_id, self.result.status, self.result.outputs, self.result.error))
         return self.result
+
+    def _prepare(self) -> dict[str, Any]:
+        """The run's scope and scrubber, once its secrets and connections are known to be there."""
+        try:
+            self.scrub = Scrubber(self.services.secret_values())
+            scope = self.root_scope()
+        except LoomError as exc:  # the vault cannot be read (a wrong key): no step can run
+            raise RunFailed(StepError(f"the run cannot start: {exc}", ErrorKind.MISSING)) from None
+        self._preflight()
+        return scope
 
     def _preflight(self) -> None:
         if self.services.testing or self.journal:

@@ -77,7 +77,7 @@ def missing(workflow: Workflow, services: Services) -> list[Missing]:
     found: list[Missing] = []
     owners = _owners(workflow)
     for name in sorted(requirements(workflow).secrets):
-        if not services.secrets.get(name):
+        if not services.secret(name):
             found.append(Missing(name, "secret", owners.get(name)))
     for need in requirements(workflow).connections:
         problem = _connection_problem(need, services)
@@ -89,7 +89,7 @@ def missing(workflow: Workflow, services: Services) -> list[Missing]:
 def _connection_problem(need: Need, services: Services) -> str | None:
     connection = services.connections.get(need.name)
     if connection is None:
-        if need.secret_fallback and services.secrets.get(need.name):
+        if need.secret_fallback and services.secret(need.name):
             return None
         return "is not configured"
     if connection.kind != need.kind:

@@ -46,7 +46,8 @@ def _default_sandbox() -> Sandbox:
     return default_sandbox()
 
 
-def _http_allow() -> frozenset[str]:
+def http_allow() -> frozenset[str]:
+    """Hosts `LOOM_HTTP_ALLOW` exempts from the SSRF guard (a local test server, an intranet API)."""
     return frozenset(h.strip().lower() for h in os.environ.get("LOOM_HTTP_ALLOW", "").split(",") if h.strip())
 
 
@@ -65,10 +66,15 @@ class Services:
     """Step id -> output, for `loom test`: a mocked step is not executed."""
     testing: bool = False
     """`loom test`: steps that reach outside the run must be mocked, and waits do not wait."""
-    http_allow: frozenset[str] = field(default_factory=_http_allow)
+    http_allow: frozenset[str] = field(default_factory=http_allow)
     senders: Mapping[str, Sender] = field(default_factory=dict)
     """Channel name (telegram, whatsapp) -> its client, for `send` steps. The server builds these
     from its settings; the engine itself knows no channel's API."""
+
+    def secret(self, name: str) -> str | None:
+        """The secret's value: by its exact name, else its upper-case form, since environment
+        variables (`LOOM_SECRET_HOOK_KEY` for `hook_key`) are upper-case by convention."""
+        return self.secrets.get(name) or self.secrets.get(name.upper()) or None
 
     def secret_values(self) -> Iterator[str]:
         """Every credential a run could come across: masked in whatever it writes or says."""

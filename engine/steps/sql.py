@@ -93,7 +93,7 @@ class SqlStep(Step):
         connection = ctx.services.connections.get(self.connection)
         if connection is not None:
             return connection.expect(SqlConfig, "a sql step")
-        url = ctx.services.secrets.get(self.connection)
+        url = ctx.services.secret(self.connection)
         if not url:
             from ..runtime.preflight import Missing
 

@@ -181,8 +181,7 @@ def _check_signature(request: Request, loom: Loom, saved: SavedWorkflow, body: b
     trigger = webhook_trigger(saved)
     secret_name = trigger.secret if trigger is not None else None
     if secret_name:
-        secrets = loom.services.secrets
-        secret = secrets.get(secret_name) or secrets.get(secret_name.upper())
+        secret = loom.services.secret(secret_name)
         missing = f"the signing secret LOOM_SECRET_{secret_name.upper()} is not set on the server"
     else:
         secret = loom.settings.secret_key

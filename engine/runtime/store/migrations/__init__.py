@@ -92,7 +92,7 @@ def run_env(metadata: MetaData) -> None:
 
 
 ENGINE = Migrations(HERE)
-"""The engine's own tables: runs, steps, memories, saved workflows."""
+"""The engine's own tables: runs, steps, memories, saved workflows, and the vault's secrets and connections."""
 
 
 def upgrade(engine: Engine) -> None:
