@@ -8,30 +8,42 @@
 
 Peers: `model` (OpenAI, Anthropic and Ollama APIs; see `tests/peers/model.py`), `web` (one
 `LocalServer` per made-up host an example calls), `bot_api` (the Telegram Bot API) and
-`twilio` (WhatsApp), reached through the channel clients the server builds from its settings.
-`harness` runs a workflow with those as its `engine.Services`: one store, so memory and
-approvals carry from run to run, and the examples folder as its library of workflows.
+`twilio` (WhatsApp), reached through the channel clients the server builds from its settings;
+`mail` (an SMTP server, the harness's `smtp` connection) and `fresh_database` (an SQLite file,
+or a schema or database of its own on the machine's PostgreSQL or MariaDB) for the examples
+that send email or run SQL. `harness` runs a workflow with those as its `engine.Services`: one
+store, so memory and approvals carry from run to run, a files directory of its own
+(`harness.files`), `code` steps in the real sandbox, and the examples folder as its library
+of workflows.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 import engine
+from engine.connections import Connection
+from engine.connectors import sql
 from engine.language.triggers import CronTrigger, TelegramTrigger, WhatsAppTrigger
 from engine.library import FileLibrary
+from engine.sandbox import SANDBOX_VARIABLE
 from integrations.chat_routing import Route, channel_senders, telegram_inputs, whatsapp_inputs
 from integrations.settings import Settings
 from tests.conftest import ROOT
+from tests.peers.databases import Database, database
 from tests.peers.local_server import Answer, LocalServer, Received, serve
 from tests.peers.model import ModelPeer, model_peer
+from tests.peers.smtp import SmtpPeer, smtp_server
 from tests.peers.telegram import FakeBotApi, fake_bot_api
 from tests.peers.twilio import FakeTwilio, fake_twilio
 
@@ -39,6 +51,7 @@ EXAMPLES = ROOT / "examples"
 BOT_TOKEN = "123456:examples-bot-token"
 TWILIO_SID, TWILIO_TOKEN, WHATSAPP_FROM = "AC" + "7" * 32, "examples-twilio-token", "+15550001111"
 OPENAI_KEY, ANTHROPIC_KEY = "sk-examples-openai", "sk-ant-examples"
+MAIL_FROM = "loom@example.org"
 
 
 # ---- how a run starts ---------------------------------------------------------------------
@@ -105,6 +118,12 @@ def load_example(name: str, *replacements: tuple[str, str]) -> engine.Workflow:
     return engine.loads(text)
 
 
+def after(marker: str, text: str) -> str:
+    """What follows `marker` in a prompt: the data a workflow put there."""
+    assert marker in text, f"{marker!r} is not in the prompt: {text!r}"
+    return text.split(marker, 1)[1].strip()
+
+
 @dataclass
 class Web:
     """The made-up hosts the examples call, each a `LocalServer` on loopback."""
@@ -145,6 +164,14 @@ class Harness:
     services: engine.Services
     secrets: dict[str, str]
     """`${{ secrets.NAME }}` values; set the ones the example names before running it."""
+    connections: dict[str, Connection]
+    """The operator's connections by name (`smtp` once `mail` is used); add the `sql` ones an example names."""
+    files: Path
+    """The workspace's files directory that `file` steps work in."""
+
+    def connect(self, name: str, db: Database) -> None:
+        """A `sql` connection `name` to `db`, as the operator would configure it."""
+        self.connections[name] = Connection.parse(name, "sql", {"url": db.url})
 
     async def run(self, workflow: engine.Workflow, start: Start) -> engine.RunResult:
         return await engine.run(workflow, start.inputs, services=self.services, trigger=start.trigger)
@@ -155,6 +182,11 @@ class Harness:
         assert waiting.status == "waiting", f"run {waiting.run_id} is {waiting.status}, not waiting: {waiting.error}"
         return await engine.approve(waiting.run_id, services=self.services, approved=approved, by=by,
                                     comment=comment)
+
+
+def mailed(mail: SmtpPeer) -> list[tuple[list[str], str, str]]:
+    """(recipients, subject, body) of every message the mail server accepted."""
+    return [(r.recipients, r.message["Subject"], r.message.get_content()) for r in mail.received]
 
 
 def statuses(result: engine.RunResult) -> dict[str, str]:
@@ -205,11 +237,62 @@ def twilio() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture
-def harness(model: ModelPeer, bot_api: FakeBotApi, twilio: FakeTwilio, tmp_path: Path) -> Harness:
+def harness(model: ModelPeer, bot_api: FakeBotApi, twilio: FakeTwilio, tmp_path: Path,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    monkeypatch.delenv(SANDBOX_VARIABLE, raising=False)  # code steps in bubblewrap, whatever the shell opted into
     settings = Settings(home=tmp_path, telegram_bot_token=BOT_TOKEN, telegram_api_base_url=bot_api.url,
                         twilio_account_sid=TWILIO_SID, twilio_auth_token=TWILIO_TOKEN,
                         twilio_whatsapp_from=WHATSAPP_FROM, twilio_api_base_url=twilio.url)
     secrets: dict[str, str] = {}
-    services = engine.Services(store=engine.MemoryStore(), secrets=secrets, http_allow=frozenset({"127.0.0.1"}),
+    connections: dict[str, Connection] = {}
+    files = tmp_path / "files"
+    services = engine.Services(store=engine.MemoryStore(), secrets=secrets, connections=connections,
+                               files_dir=files, http_allow=frozenset({"127.0.0.1"}),
                                senders=channel_senders(settings), resolve_workflow=FileLibrary(EXAMPLES))
-    return Harness(services, secrets)
+    yield Harness(services, secrets, connections, files)
+    sql.close()  # the sql steps' cached engines hold connections to this test's databases
+
+
+@pytest.fixture
+def mail(harness: Harness) -> Iterator[SmtpPeer]:
+    """The mail server: the harness's `smtp` connection, which `email` steps use by default."""
+    with smtp_server() as peer:
+        harness.connections["smtp"] = Connection.parse("smtp", "smtp", peer.settings(**{"from": MAIL_FROM}))
+        yield peer
+
+
+@contextmanager
+def fresh_database(kind: str, tmp_path: Path) -> Iterator[Database]:
+    """A database with no tables, so an example's own table names can be created in it: an SQLite
+    file, a schema of its own on PostgreSQL (first on the URL's search path) or a database of its
+    own on MariaDB, dropped afterwards with everything in it. A server that is down fails the test."""
+    with database(kind, tmp_path) as server:
+        if kind == "sqlite":
+            yield server
+            return
+        name = f"loom_examples_{uuid.uuid4().hex[:12]}"
+        url = make_url(server.url)
+        if kind == "postgresql":
+            server.execute(f"CREATE SCHEMA {name}")
+            url = url.update_query_dict({"options": f"-csearch_path={name}"})
+            drop = f"DROP SCHEMA {name} CASCADE"
+        else:
+            server.execute(f"CREATE DATABASE {name}")
+            url = url.set(database=name)
+            drop = f"DROP DATABASE {name}"
+        rendered = url.render_as_string(hide_password=False)
+        own = Database(kind, rendered, create_engine(rendered))
+        try:
+            yield own
+        finally:
+            own.admin.dispose()
+            sql.close()  # before the drop: pooled connections into the schema or database
+            server.execute(drop)
+
+
+@pytest.fixture
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A `fresh_database`: SQLite, unless the test says otherwise with
+    `@pytest.mark.parametrize("db", ["sqlite", "postgresql", "mariadb"], indirect=True)`."""
+    with fresh_database(getattr(request, "param", "sqlite"), tmp_path) as opened:
+        yield opened

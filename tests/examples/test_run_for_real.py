@@ -4,15 +4,19 @@
 `tests/test_examples.py` runs the examples' own mocked `tests:`; here nothing is mocked. An
 example runs as written, except where a comment at its `load` says which text is replaced
 and why (a made-up host pointed at its peer, a wait shortened). Each example has one class
-here, named by `example`; `test_every_example_runs_for_real_here` keeps it that way.
+here, named by `example`, or in the other `test_run_for_real_*.py` modules beside this one (the
+examples with sql steps, and those with email, file and code steps);
+`test_every_example_runs_for_real_here` keeps it that way.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import time
 from itertools import count
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from tests.examples.conftest import (
@@ -22,6 +26,7 @@ from tests.examples.conftest import (
     WHATSAPP_FROM,
     Harness,
     Web,
+    after,
     cli,
     cron,
     load_example,
@@ -36,22 +41,9 @@ from tests.peers.model import Asked, ModelPeer
 from tests.peers.telegram import FakeBotApi
 from tests.peers.twilio import FakeTwilio
 
-# Examples whose step types (code, file, email, sql) are being built right now; their
-# run-for-real tests come with them. Take a name off this list when its class lands below.
-PENDING = frozenset({
-    "approved-outreach-email", "crm-contact-sync", "expense-request", "invoice-extraction", "lead-triage",
-    "log-grep-report", "nightly-sales-report", "ticket-classifier", "weekly-reading-digest",
-})
-
 
 def query(request: Received) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(request.path).query).items()}
-
-
-def after(marker: str, text: str) -> str:
-    """What follows `marker` in a prompt: the data a workflow put there."""
-    assert marker in text, f"{marker!r} is not in the prompt: {text!r}"
-    return text.split(marker, 1)[1].strip()
 
 
 # ---- url-digest ---------------------------------------------------------------------------
@@ -532,8 +524,10 @@ class TestUptimeMonitor:
 
 
 def test_every_example_runs_for_real_here():
+    modules = [importlib.import_module(f"{__package__}.{path.stem}")
+               for path in Path(__file__).parent.glob("test_run_for_real*.py")]
     examples = {path.stem for path in EXAMPLES.glob("*.yaml")}
-    covered = {value.example for value in globals().values() if isinstance(value, type) and hasattr(value, "example")}
-    assert sorted(examples - covered - PENDING) == [], "these examples have no run-for-real test"
-    assert sorted(covered & PENDING) == [], "these are tested now: take them off PENDING"
-    assert sorted((covered | PENDING) - examples) == [], "no such example"
+    classes = [value for module in modules for value in vars(module).values()]
+    covered = {value.example for value in classes if isinstance(value, type) and hasattr(value, "example")}
+    assert sorted(examples - covered) == [], "these examples have no run-for-real test"
+    assert sorted(covered - examples) == [], "no such example"
