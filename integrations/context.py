@@ -8,6 +8,7 @@ Components (the tracer, the Telegram bot, the scheduler) are objects with
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,6 +19,7 @@ from engine.runtime import Runner, Services
 from engine.runtime.store import SqlStore
 from engine.vault import KEY_FILE, KeySource, Vault
 
+from . import log_masking
 from .deliveries import Deliveries
 from .keys import KeyStore
 from .ratelimit import RateLimiter
@@ -47,6 +49,8 @@ class Loom:
     """Per-component state other parts may look up by name (e.g. "telegram")."""
     builder: Builder | None = None
     """The chat builder (sessions, drafts, versions) on the same database."""
+    _unmask_log: Callable[[], None] | None = field(default=None, repr=False)
+    """Undoes the masking of secrets in log records that `start` installs."""
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Loom:
@@ -79,6 +83,7 @@ class Loom:
     async def start(self) -> None:
         self.migrate()
         self.vault.verify_key()  # a wrong or missing key stops the server here, saying which, not each run
+        self._unmask_log = log_masking.install(self.services.secret_values)
         for component in self.components:
             await component.start(self)
 
@@ -89,6 +94,9 @@ class Loom:
             except Exception:  # one component failing to stop must not keep the others running
                 log.exception("stopping %s failed", type(component).__name__)
         await self.runner.close()
+        if self._unmask_log is not None:
+            self._unmask_log()
+            self._unmask_log = None
         from engine.connectors import sql  # the pools sql steps opened to the operator's databases
 
         sql.close()
