@@ -62,7 +62,8 @@ class Loom:
 
         vault = Vault(store.engine, KeySource(settings.secret_key, settings.home / KEY_FILE))
         services = Services(store=store, resolve_workflow=catalog, senders=channel_senders(settings),
-                            secrets=vault.secret_map(), connections=vault.connection_map())
+                            secrets=vault.secret_map(), connections=vault.connection_map(),
+                            own_credentials=settings.credentials())
         builder = Builder(store.engine, catalog=catalog, model=settings.builder_model,
                           max_attempts=settings.builder_max_attempts)
         loom = cls(settings, store, catalog, services, Runner(services), KeyStore(store.engine),
@@ -86,6 +87,13 @@ class Loom:
         self._unmask_log = log_masking.install(self.services.secret_values)
         for component in self.components:
             await component.start(self)
+
+    def _secret_values(self) -> list[str]:
+        """What the log must never show: the vault's and environment's secrets, and the server's
+        own credentials (the Telegram bot token sits in every Bot API URL httpx logs)."""
+        own = (self.settings.telegram_bot_token, self.settings.telegram_webhook_secret,
+               self.settings.twilio_auth_token, self.settings.secret_key)
+        return [*self.services.secret_values(), *(value for value in own if value)]
 
     async def stop(self) -> None:
         for component in reversed(self.components):

@@ -51,6 +51,11 @@ class Settings:
     mlflow_tracking_uri: str | None = None
     mlflow_ui: bool = False
 
+    def credentials(self) -> tuple[str, ...]:
+        """The server's own secrets, masked in runs and the log (the bot token is in every Bot API URL)."""
+        values = (self.telegram_bot_token, self.telegram_webhook_secret, self.twilio_auth_token, self.secret_key)
+        return tuple(value for value in values if value)
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """The settings in `env` (the process environment by default); a malformed value raises

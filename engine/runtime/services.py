@@ -70,6 +70,9 @@ class Services:
     senders: Mapping[str, Sender] = field(default_factory=dict)
     """Channel name (telegram, whatsapp) -> its client, for `send` steps. The server builds these
     from its settings; the engine itself knows no channel's API."""
+    own_credentials: tuple[str, ...] = ()
+    """The process's own credentials (a Telegram bot token, Twilio's auth token): no workflow reads
+    them, but they are masked like secrets wherever a run or the log could show them."""
 
     def secret(self, name: str) -> str | None:
         """The secret's value: by its exact name, else its upper-case form, since environment
@@ -81,3 +84,4 @@ class Services:
         yield from (value for value in self.secrets.values() if value)
         for connection in self.connections.values():
             yield from connection.secret_values()
+        yield from (value for value in self.own_credentials if value)

@@ -19,12 +19,14 @@ from integrations.settings import Settings
 from tests.peers.local_server import LocalServer, Received
 from tests.peers.s3 import S3Server, moto_s3
 from tests.peers.smtp import SmtpPeer, smtp_server
+from tests.peers.telegram import FakeBotApi, fake_bot_api
 
 HTTP_CANARY = "canary-http-7f3kq2zr"
 SMTP_CANARY = "canary-smtp-9x8wv1lb"
 SQL_CANARY = "canary-sql-4m2qh6tn"
 S3_CANARY = "canary-s3-5t6ypw0d"
-CANARIES = (HTTP_CANARY, SMTP_CANARY, SQL_CANARY, S3_CANARY)
+BOT_TOKEN = "123456:canary-bot-token-2kd8"
+CANARIES = (HTTP_CANARY, SMTP_CANARY, SQL_CANARY, S3_CANARY, BOT_TOKEN)
 
 WORKFLOW = """\
 loom: 1
@@ -60,6 +62,11 @@ steps:
     op: write
     path: canary.txt
     content: hello
+  - id: page
+    type: send
+    channel: telegram
+    to: "4242"
+    text: nightly report sent
   - id: tell
     type: reply
     text: "echoed ${{ steps.call.output.text }}; then ${{ steps.leaky_url.error.message }}"
@@ -89,9 +96,16 @@ def s3() -> Iterator[S3Server]:
 
 
 @pytest.fixture
-def loom(loom_home: Path, monkeypatch: pytest.MonkeyPatch) -> Loom:
+def bot_api() -> Iterator[FakeBotApi]:
+    with fake_bot_api(BOT_TOKEN) as api:
+        yield api
+
+
+@pytest.fixture
+def loom(loom_home: Path, bot_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> Loom:
     monkeypatch.setenv("LOOM_HTTP_ALLOW", "127.0.0.1")
-    return Loom.open(Settings(home=loom_home, tracing=True))
+    return Loom.open(Settings(home=loom_home, tracing=True, telegram_bot_token=BOT_TOKEN,
+                              telegram_api_base_url=bot_api.url))
 
 
 def configure(client: TestClient, smtp: SmtpPeer, s3: S3Server) -> None:
@@ -110,7 +124,8 @@ def configure(client: TestClient, smtp: SmtpPeer, s3: S3Server) -> None:
 
 
 def test_a_secret_canary_is_used_but_never_shown_or_stored(loom: Loom, server: LocalServer, smtp: SmtpPeer,
-                                                          s3: S3Server, caplog: pytest.LogCaptureFixture):
+                                                          s3: S3Server, bot_api: FakeBotApi,
+                                                          caplog: pytest.LogCaptureFixture):
     caplog.set_level(logging.DEBUG)
     server.handle = echo
     api_key = loom.keys.create("canary")[1]
@@ -132,6 +147,7 @@ def test_a_secret_canary_is_used_but_never_shown_or_stored(loom: Loom, server: L
     # The credentials were really used...
     assert server.requests[0].headers["authorization"] == f"Bearer {HTTP_CANARY}"
     assert [message.login for message in smtp.received] == ["reporter"]
+    assert "nightly report sent" in bot_api.texts("4242")
     assert run["outputs"]["echoed"]["headers"]["authorization"] == "Bearer ***"
     assert "***" in run["outputs"]["failure"] and "HTTP 404" in run["outputs"]["failure"]
     assert "logged in" in tested
