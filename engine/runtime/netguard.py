@@ -1,10 +1,21 @@
-"""Keeping `http` steps away from the machine's own network (SSRF).
+"""Keeping workflows away from the machine's own network (SSRF).
 
 A workflow may be written by a chat model or a stranger, so a URL is not trusted:
-its host is resolved here, every address it resolves to must be public, and the
+its host is resolved here, every address it resolves to must be public (`addresses.refusal`:
+globally routable unicast, and so must be any IPv4 address an IPv6 form carries), and the
 request then goes to that checked address (pinned), so a second DNS answer cannot
 swap in a private one. Redirects are followed by the caller, one hop at a time,
-each hop checked again. Hosts in `LOOM_HTTP_ALLOW` skip the check (local development).
+each hop checked again. Hosts in `LOOM_HTTP_ALLOW` skip the check: the operator opens
+them on purpose (a local Ollama, a test server on 127.0.0.1).
+
+`check_api_base` applies the same check to an `llm` step's `api_base`, once per attempt,
+before the model is called. LiteLLM makes that request, so it is not pinned, and it follows redirects itself
+(measured with LiteLLM 1.106: a 307/308 from the base re-sends the prompt to any Location,
+Anthropic's `x-api-key` header with it; httpx drops only `Authorization` across origins).
+So the check refuses a base URL that names or resolves to a non-public address, not a
+public server that redirects or re-points its name between the check and the call.
+A provider's default base (no `api_base`: `OPENAI_API_BASE`, Ollama's localhost:11434)
+is set by the operator, not the workflow, and is not checked.
 """
 
 from __future__ import annotations
@@ -16,14 +27,13 @@ from dataclasses import dataclass
 
 import httpx
 
-from ..errors import StepError
+from ..errors import ErrorKind, StepError
+from .addresses import METADATA_ADDRESSES, IPAddress, is_public, literal_address, refusal
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+__all__ = ["METADATA_ADDRESSES", "METADATA_HOSTS", "Target", "check", "check_api_base", "display_url", "is_allowed",
+           "is_public", "refusal", "resolve"]
 
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog", "instance-data"})
-METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200")
-)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -45,13 +55,6 @@ class Target:
         return client.build_request(method, pinned, headers=headers, extensions=extensions, **body)
 
 
-def is_public(address: IPAddress) -> bool:
-    """Whether an address is on the public internet: not loopback, private, link-local, metadata, ..."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return is_public(address.ipv4_mapped)
-    return address.is_global and not address.is_multicast and address not in METADATA_ADDRESSES
-
-
 def is_allowed(url: httpx.URL, allow: frozenset[str]) -> bool:
     """Whether `LOOM_HTTP_ALLOW` names the URL's host, alone or with its port."""
     host = url.host.lower()
@@ -71,16 +74,38 @@ async def check(url: httpx.URL, allow: frozenset[str]) -> Target:
         raise _blocked(host, host, "a cloud metadata service")
     addresses = await resolve(host, url.port or DEFAULT_PORTS[url.scheme])
     for address in addresses:
-        if not is_public(address):
-            raise _blocked(host, str(address), "not a public address")
+        why = refusal(address)
+        if why is not None:
+            raise _blocked(host, str(address), f"not a public address: {why}")
     return Target(url, str(addresses[0]))
 
 
-async def resolve(host: str, port: int) -> list[IPAddress]:
+async def check_api_base(api_base: str, allow: frozenset[str]) -> None:
+    """Refuse a model's base URL set by a workflow, as `check` refuses a URL: the prompt and the key go there.
+
+    Only `blocked` keeps its kind; an unusable URL is the workflow's mistake (`error`), and a
+    name that does not resolve fails as the provider call would have (`llm_error`)."""
     try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
+        url = httpx.URL(api_base)
+    except httpx.InvalidURL as exc:
+        raise StepError(f"api_base is not a URL: {exc}", ErrorKind.ERROR) from None
+    if url.scheme not in DEFAULT_PORTS or not url.host:
+        # The value may be a secret: say what is wrong with it without repeating it.
+        raise StepError(f"api_base must be an http:// or https:// URL with a host (its scheme is {url.scheme!r})",
+                        ErrorKind.ERROR)
+    try:
+        await check(url, allow)
+    except StepError as exc:
+        if exc.kind is ErrorKind.BLOCKED:
+            raise StepError(f"api_base: {exc.message}", ErrorKind.BLOCKED) from None
+        raise StepError(f"api_base: {exc.message}", ErrorKind.LLM_ERROR) from None
+
+
+async def resolve(host: str, port: int) -> list[IPAddress]:
+    """The addresses `host` stands for: read from the host itself when it is a number, else from DNS."""
+    literal = literal_address(host)
+    if literal is not None:
+        return [literal]
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -93,10 +118,10 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
 
 def _blocked(host: str, address: str, why: str) -> StepError:
     return StepError(
-        f"refused to connect to {host} ({address}): {why}. Requests to loopback, private, link-local and "
-        f"metadata addresses are blocked; for local development add the host to LOOM_HTTP_ALLOW "
-        f"(e.g. LOOM_HTTP_ALLOW={host})",
-        "blocked",
+        f"refused to connect to {host} ({address}): {why}. Requests to loopback, private, link-local, "
+        f"metadata and other non-public addresses are blocked; to allow this host on purpose (a local "
+        f"model server, a test server), the operator adds it to LOOM_HTTP_ALLOW (e.g. LOOM_HTTP_ALLOW={host})",
+        ErrorKind.BLOCKED,
     )
 
 

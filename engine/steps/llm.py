@@ -10,7 +10,7 @@ from pydantic import field_validator, model_validator
 
 from ..errors import StepError
 from ..language.base import LoomModel, described
-from ..runtime import models
+from ..runtime import models, netguard
 from .base import Step
 from .registry import register_step_type
 
@@ -88,11 +88,16 @@ class LlmStep(Step):
         model = ctx.render(self.model) or ctx.defaults.model
         if not model:
             raise StepError("no model: set `model` on the step or `defaults.model` in the workflow", "error")
+        params = self._params(ctx, model)
+        if params["api_base"]:
+            # The workflow chose where the prompt and the key go: the same guard as an http step's URL.
+            # Without `api_base` the provider's default is the operator's (OPENAI_API_BASE, ...): not checked.
+            await netguard.check_api_base(str(params["api_base"]), ctx.services.http_allow)
         memory_key = self._memory_key(ctx)
         history = await ctx.services.store.memory(memory_key, self.memory.window) if memory_key and self.memory else []
         head, turn = self._messages(ctx)
         messages = [*head, *history, *turn]
-        call = _Call(ctx, model, self._params(ctx, model))
+        call = _Call(ctx, model, params)
         text = await call(messages)
         data = None
         if self.output_schema is not None:

@@ -33,6 +33,7 @@ steps:
 @pytest.fixture(autouse=True)
 def openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "test")
+    monkeypatch.setenv("LOOM_HTTP_ALLOW", "127.0.0.1")  # the model peer is on loopback: the SSRF guard checks api_base
 
 
 @pytest.fixture

@@ -75,6 +75,7 @@ def model_peer() -> Iterator[LocalServer]:
 @pytest.fixture(scope="module")
 def greeter(live_server, model_peer) -> str:
     live_server.loom.catalog.save(GREETER.replace("PEER", model_peer.url))
+    live_server.loom.services.http_allow = frozenset({"127.0.0.1"})  # LOOM_HTTP_ALLOW: the peer's api_base is loopback
     return "ui-greeter"
 
 

@@ -35,7 +35,8 @@ outputs:
 
 
 async def run(wf: engine.Workflow, store=None, trigger=None) -> engine.RunResult:
-    services = engine.Services(store=store or engine.MemoryStore(), http_allow=frozenset())
+    # The peer is on loopback: the operator's allow-list opens it to `api_base` (the SSRF guard).
+    services = engine.Services(store=store or engine.MemoryStore(), http_allow=frozenset({"127.0.0.1"}))
     return await engine.run(wf, {}, services=services, trigger=trigger)
 
 
