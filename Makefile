@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/code.py
 	$(BIN)/python bench/builder.py
 	$(BIN)/python bench/intake.py
 
