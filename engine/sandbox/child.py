@@ -1,9 +1,9 @@
 """The bootstrap that runs a `code` step's program, inside the sandbox (or the opt-in subprocess).
 
-    python -I -S -X utf8 -c <this file's text> CPU MEMORY PROCESSES FILE_BYTES OPEN_FILES UID
+    python -I -S -X utf8 -c <LAUNCH> <this file, compiled> CPU MEMORY PROCESSES FILE_BYTES OPEN_FILES UID
 
-It is never imported to run: the backends pass its text with `-c`, and read the exit codes
-below from it. So it uses the standard library only, imports next to nothing (its start-up
+It is never imported to run: the backends pass it compiled (see `process.LAUNCH`), and read the
+exit codes below from it. So it uses the standard library only, imports next to nothing (its start-up
 is the step's overhead: not even `json`, see `parse`), and does its work in this order, each
 step before anything of the program runs:
 
