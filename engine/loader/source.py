@@ -1,10 +1,12 @@
 """Safe YAML reading that remembers where every node came from.
 
-PyYAML's composer gives us nodes with marks; we build plain Python data from them
-ourselves instead of using its constructor, because we need four things it does not
-do: the line and column of every value and key, an error on duplicate keys (PyYAML
-keeps the last one silently), a bound on alias expansion (a "billion laughs" document
-must fail fast and small), and YAML 1.2 booleans (so `on:` is a key, not `True`).
+libyaml's parser gives us events with marks; `composer.py` turns them into nodes without
+recursing (PyYAML's C composer overflows the C stack on deeply nested text), and we build
+plain Python data from the nodes ourselves instead of using PyYAML's constructor, because
+we need four things it does not do: the line and column of every value and key, an error
+on duplicate keys (PyYAML keeps the last one silently), a bound on alias expansion (a
+"billion laughs" document must fail fast and small), and YAML 1.2 booleans (so `on:` is a
+key, not `True`). The document limits are in `limits.py`.
 """
 
 from __future__ import annotations
@@ -17,13 +19,10 @@ from typing import Any
 import yaml
 
 from ..errors import Problem
+from .composer import Document, LimitExceeded, compose
+from .limits import MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_NODES
 
 Path = tuple[str | int, ...]
-
-MAX_BYTES = 1024 * 1024
-MAX_DEPTH = 64
-MAX_NODES = 200_000
-MAX_ALIASES = 500
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -59,24 +58,23 @@ _Resolver.add_implicit_resolver(
     list("-+.0123456789"),
 )
 
-try:  # libyaml's parser and composer: several times faster than the pure-Python ones
+try:  # libyaml's parser: several times faster than the pure-Python one, and as safe (no recursion)
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - PyYAML's wheels ship libyaml
 
-    class _Parser(  # type: ignore[no-redef]
-        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer
-    ):
+    class _Parser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):  # type: ignore[no-redef]
         def __init__(self, stream: str) -> None:
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
             yaml.parser.Parser.__init__(self)
-            yaml.composer.Composer.__init__(self)
 
 
-class _Composer(_Parser, yaml.constructor.SafeConstructor, _Resolver):
+class _Loader(_Parser, _Resolver):
+    """Events from the parser and tags from our resolver; never PyYAML's composer, which
+    recurses (see `composer.py`)."""
+
     def __init__(self, stream: str) -> None:
         _Parser.__init__(self, stream)
-        yaml.constructor.SafeConstructor.__init__(self)
         _Resolver.__init__(self)
 
 
@@ -89,6 +87,8 @@ _SCALAR_TAGS = {
 }
 
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+_UNALIAS = "write the values out instead of repeating *aliases"
 
 
 @dataclass
@@ -134,6 +134,20 @@ class SourceError(Exception):
 
 def parse(text: str, file: str | None = None, *, max_bytes: int = MAX_BYTES) -> Source:
     """Parse YAML text into a Source, or raise SourceError with every problem found."""
+    _check_size(text, file, max_bytes)
+    document = _compose(text, file)
+    if document.root is None:
+        raise SourceError([Problem("", "the document is empty", 1, 1, file=file)])
+    source = Source(text=text, data=None, file=file)
+    builder = _Builder(source, yaml.constructor.SafeConstructor(), document.anchored)
+    source.data = builder.build(document.root, (), 0)
+    if builder.problems:
+        raise SourceError(builder.problems)
+    return source
+
+
+def _check_size(text: str, file: str | None, max_bytes: int) -> None:
+    """Refuse an oversized document before the parser sees a byte of it."""
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from text decoded with surrogateescape
@@ -142,17 +156,24 @@ def parse(text: str, file: str | None = None, *, max_bytes: int = MAX_BYTES) -> 
                                    line, column, file=file)]) from None
     if size > max_bytes:
         raise SourceError([Problem("", f"document is {size} bytes; the limit is {max_bytes}", 1, 1,
-                                   file=file)])
+                                   file=file, hint="split it into smaller workflows")])
+
+
+def _compose(text: str, file: str | None) -> Document:
+    """The node tree, every parser error and crossed limit turned into a positioned Problem."""
     try:
-        composer = _Composer(text)
+        loader = _Loader(text)
         try:
-            node = composer.get_single_node()
+            return compose(loader)
         finally:
-            composer.dispose()
+            loader.dispose()
+    except LimitExceeded as exc:
+        line, column = exc.mark.line + 1, exc.mark.column + 1
+        raise SourceError([Problem(_format(exc.path), exc.message, line, column, exc.hint, file=file)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(part for part in (exc.context, exc.problem) if part)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)  # type: ignore[assignment]
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise SourceError([Problem("", f"YAML syntax error: {message}", line, column, file=file)]) from None
     except yaml.reader.ReaderError as exc:
         line, column = _line_column(text, exc.position)
@@ -161,57 +182,62 @@ def parse(text: str, file: str | None = None, *, max_bytes: int = MAX_BYTES) -> 
         raise SourceError([Problem("", message, line, column, file=file)]) from None
     except yaml.YAMLError as exc:
         raise SourceError([Problem("", f"YAML error: {exc}", 1, 1, file=file)]) from None
-    source = Source(text=text, data=None, file=file)
-    if node is None:
-        raise SourceError([Problem("", "the document is empty", 1, 1, file=file)])
-    builder = _Builder(source, composer)
-    source.data = builder.build(node, (), 0)
-    if builder.problems:
-        raise SourceError(builder.problems)
-    return source
 
 
 class _Builder:
-    def __init__(self, source: Source, constructor: yaml.constructor.SafeConstructor):
+    """Plain data and positions from the node tree; aliases are expanded here, within bounds."""
+
+    def __init__(self, source: Source, constructor: yaml.constructor.SafeConstructor, anchored: set[int]):
         self.source = source
         self.constructor = constructor
+        self.anchored = anchored
         self.problems: list[Problem] = []
         self.nodes = 0
         self.seen: set[int] = set()
         self.active: set[int] = set()
         self.aliases = 0
 
-    def fail(self, node: yaml.Node, message: str, path: Path) -> SourceError:
+    def fail(self, node: yaml.Node, message: str, path: Path, hint: str | None = None) -> SourceError:
         mark = node.start_mark
-        return SourceError([Problem(_format(path), message, mark.line + 1, mark.column + 1,
+        return SourceError([Problem(_format(path), message, mark.line + 1, mark.column + 1, hint,
                                     file=self.source.file)])
 
     def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise self.fail(node, f"document expands to more than {MAX_NODES} nodes", path)
-        if depth > MAX_DEPTH:
-            raise self.fail(node, f"nesting is deeper than {MAX_DEPTH} levels", path)
-        if id(node) in self.active:
-            raise self.fail(node, "an alias refers to a node that contains it", path)
-        if id(node) in self.seen and not isinstance(node, yaml.ScalarNode):
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise self.fail(node, f"more than {MAX_ALIASES} alias expansions", path)
-        self.seen.add(id(node))
+            raise self.fail(node, f"document expands to more than {MAX_NODES} nodes", path, _UNALIAS)
+        if depth > MAX_DEPTH:  # reachable through aliases only: the composer refuses deeper text
+            raise self.fail(node, f"nesting is deeper than {MAX_DEPTH} levels", path, _UNALIAS)
         mark = node.start_mark
         self.source.positions.setdefault(path, (mark.line + 1, mark.column + 1))
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if node.tag not in _COLLECTION_TAGS:
             raise self.fail(node, f"unsupported YAML tag {node.tag!r}; only plain values are allowed", path)
+        if id(node) in self.anchored:
+            return self.expand(node, path, depth)
+        return self.collection(node, path, depth)
+
+    def expand(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        """An anchored list or map: every use after the first is an alias expansion, and one
+        inside itself would never end."""
+        if id(node) in self.active:
+            raise self.fail(node, "an alias refers to a node that contains it", path)
+        if id(node) in self.seen:
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise self.fail(node, f"more than {MAX_ALIASES} alias expansions", path, _UNALIAS)
+        self.seen.add(id(node))
         self.active.add(id(node))
         try:
-            if isinstance(node, yaml.MappingNode):
-                return self.mapping(node, path, depth)
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            return self.collection(node, path, depth)
         finally:
             self.active.discard(id(node))
+
+    def collection(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path, depth)
+        return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
 
     def mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
