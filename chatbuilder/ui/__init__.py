@@ -4,8 +4,9 @@
     app = gr.mount_gradio_app(app, blocks, path="/", **launch_options())
 
 Tabs: Build (chat, editor, versions, tests, runs, saving), Workflows (saved ones, their
-endpoints, a run form), Runs (filter, step timeline, live) and Dashboard (runs, cost,
-bottlenecks, failures, MLflow's UI). Everything works offline:
+endpoints, a run form), Runs (filter, step timeline, live), Dashboard (runs, cost,
+bottlenecks, failures, MLflow's UI) and Settings (the vault's secrets and connections, set,
+tested and deleted; values go in and are never shown). Everything works offline:
 the theme uses system fonts, so the page asks no font CDN for anything.
 """
 
@@ -22,14 +23,15 @@ CSS = """
 #build-validation ul { margin-top: 0.25rem; }
 #build-validation code { white-space: pre-wrap; }
 #build-diff pre { max-height: 24rem; overflow: auto; }
+.field-error .info-text { color: var(--error-text-color, #dc2626); }
 """
 
 
 def build_ui(loom):
-    """One `gr.Blocks` with the Build, Workflows, Runs and Dashboard tabs, bound to `loom`."""
+    """One `gr.Blocks` with the Build, Workflows, Runs, Dashboard and Settings tabs, bound to `loom`."""
     import gradio as gr
 
-    from . import build_tab, dashboard, runs_tab, workflows_tab
+    from . import build_tab, dashboard, runs_tab, settings_tab, workflows_tab
 
     with gr.Blocks(title="Loomwork", analytics_enabled=False) as blocks:
         gr.Markdown("## Loomwork · describe a workflow, review it, run it")
@@ -43,6 +45,8 @@ def build_ui(loom):
                 links.run_id = runs_tab.build(loom, runs).run_id
             with gr.Tab("Dashboard", id="dashboard"):
                 dashboard.build_dashboard(loom, links)
+            with gr.Tab("Settings", id="settings") as settings:
+                settings_tab.build(loom, settings)
     return blocks
 
 
