@@ -12,7 +12,6 @@ messages a channel accepts, and the `send` step's clients for `Services.senders`
 from __future__ import annotations
 
 import logging
-import re
 import shlex
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import HTTPException, Request, status
 
 from engine.errors import LoomError
+from engine.language.patterns import compile_pattern
 from engine.language.triggers import TelegramTrigger, WhatsAppTrigger
 from engine.language.workflow import Workflow
 from engine.runtime import InputError, coerce_text
@@ -145,11 +145,11 @@ def key_value_inputs(workflow: Workflow, text: str) -> dict[str, Any]:
 
 def whatsapp_inputs(route: Route, text: str) -> dict[str, Any] | None:
     """The inputs a message gives a WhatsApp trigger, or None when it does not match.
-    Message bodies are at most 1,600 characters, which bounds the work a pattern can do."""
+    Patterns are RE2, matched in time linear in the message, so no message can stall the server."""
     trigger = route.trigger
     text = text.strip()
     if trigger.pattern is not None:
-        found = re.search(trigger.pattern, text)
+        found = compile_pattern(trigger.pattern).search(text)
         if found is None:
             return None
         return {k: coerce_text(route.workflow, k, v) for k, v in found.groupdict().items() if v is not None}

@@ -15,14 +15,17 @@ _TOKEN = re.compile(
     r"""
     (?P<string>[rRbB]{0,2}(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"))
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[uU]?)
-  | (?P<space>\s+)
+  | (?P<number>0[xX][0-9A-Fa-f]+[uU]?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[uU]?)
+  | (?P<space>\s+|//[^\n]*)
   | (?P<op>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
+Token = tuple[str | None, str, int]
+"""(kind, text, offset): kind is string, ident, number or op; blanks and comments are left out."""
 _MACROS = {"map", "filter", "all", "exists", "exists_one", "existsOne", "sortBy", "transformList",
            "transformMap"}
+_KEYWORDS = frozenset({"true", "false", "null", "in"})
 
 
 @dataclass
@@ -33,20 +36,31 @@ class References:
     """(root, member, offset) for `root.member` and `root["member"]`, e.g. ('steps', 'fetch', 0)."""
 
 
+def tokenize(source: str) -> list[Token]:
+    """The tokens of a CEL source, enough to find names, calls and brackets (strings stay whole)."""
+    return [(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(source) if m.lastgroup != "space"]
+
+
+def macro_at(tokens: list[Token], index: int, macros: frozenset[str] | set[str] = _MACROS) -> bool:
+    """Whether tokens[index] starts a macro call `.name(var, ...`."""
+    kind, text, _ = tokens[index]
+    return (kind == "ident" and text in macros and _at(tokens, index - 1) == "." and _at(tokens, index + 1) == "("
+            and _kind(tokens, index + 2) == "ident" and _at(tokens, index + 3) == ",")
+
+
+def free_names(tokens: list[Token]) -> list[int]:
+    """Indexes of the tokens that read a top-level name (not a member, a call, a keyword or a macro variable)."""
+    bound = {tokens[i + 2][1] for i in range(len(tokens)) if macro_at(tokens, i)}
+    return [i for i, (kind, text, _) in enumerate(tokens)
+            if kind == "ident" and _at(tokens, i - 1) != "." and _at(tokens, i + 1) != "("
+            and text not in _KEYWORDS and text not in bound]
+
+
 def references(source: str) -> References:
-    tokens = [(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(source)]
-    tokens = [t for t in tokens if t[0] != "space"]
+    tokens = tokenize(source)
     refs = References()
-    bound: set[str] = set()
-    for i, (kind, text, _) in enumerate(tokens):
-        is_macro = kind == "ident" and text in _MACROS and _at(tokens, i - 1) == "." and _at(tokens, i + 1) == "("
-        if is_macro and _kind(tokens, i + 2) == "ident" and _at(tokens, i + 3) == ",":
-            bound.add(tokens[i + 2][1])
-    for i, (kind, text, offset) in enumerate(tokens):
-        if kind != "ident" or _at(tokens, i - 1) == "." or _at(tokens, i + 1) == "(":
-            continue
-        if text in ("true", "false", "null", "in") or text in bound:
-            continue
+    for i in free_names(tokens):
+        text, offset = tokens[i][1], tokens[i][2]
         refs.names.add(text)
         if _at(tokens, i + 1) == "." and _kind(tokens, i + 2) == "ident" and _at(tokens, i + 3) != "(":
             refs.members.append((text, tokens[i + 2][1], offset))
@@ -55,9 +69,9 @@ def references(source: str) -> References:
     return refs
 
 
-def _at(tokens: list[tuple[str | None, str, int]], index: int) -> str | None:
+def _at(tokens: list[Token], index: int) -> str | None:
     return tokens[index][1] if 0 <= index < len(tokens) else None
 
 
-def _kind(tokens: list[tuple[str | None, str, int]], index: int) -> str | None:
+def _kind(tokens: list[Token], index: int) -> str | None:
     return tokens[index][0] if 0 <= index < len(tokens) else None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import IDENTIFIER, LoomModel, described
+from .patterns import compile_pattern
 
 TELEGRAM_COMMAND = r"^[a-z0-9_]{1,32}$"
 
@@ -41,7 +41,8 @@ class WhatsAppTrigger(LoomModel):
 
     type: Literal["whatsapp"] = described("Trigger type.")
     pattern: str | None = described(
-        "A Python regular expression searched in the message; named groups become inputs.",
+        "An RE2 regular expression (Python syntax without backreferences or lookaround) searched in "
+        "the message; named groups become inputs.",
         default=None,
         examples=[r"^digest\s+(?P<url>\S+)"],
     )
@@ -55,12 +56,7 @@ class WhatsAppTrigger(LoomModel):
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                re.compile(value)
-            except (re.error, OverflowError) as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from None
-            except RecursionError:
-                raise ValueError("invalid regular expression: it nests too deeply") from None
+            compile_pattern(value)  # its PatternError says what RE2 refused, where and why
         return value
 
     @model_validator(mode="after")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from ..language.patterns import compile_pattern
 from ..language.triggers import CronTrigger, TelegramTrigger, WebhookTrigger, WhatsAppTrigger
 from ..language.workflow import Workflow
 from .hints import did_you_mean, explained_by_typos
@@ -71,7 +71,7 @@ def _telegram(workflow: Workflow, trigger: TelegramTrigger, path, commands: dict
 
 def _whatsapp(workflow: Workflow, trigger: WhatsAppTrigger, path, report) -> None:
     if trigger.pattern is not None:
-        groups = set(re.compile(trigger.pattern).groupindex)
+        groups = set(compile_pattern(trigger.pattern).groupindex)
         for name in sorted(groups - set(workflow.inputs)):
             report((*path, "pattern"), f"named group '{name}' is not an input",
                    did_you_mean(name, workflow.inputs) or "declare it under `inputs:`")

@@ -5,6 +5,11 @@ Each distinct expression text is prepared once (per process): a plain path such 
 program plus the names it reads. CEL converts every value put in its context, so
 we bind only those names, and of `steps` only the ids referenced: the cost of an
 evaluation does not grow with the size of the run's state.
+
+An expression that could run long (a comprehension, or many reads of the scope) is evaluated
+in its checkpointed form against a `Budget`: once the budget is spent CEL stops and the step
+fails with kind `limit`, so no expression holds the event loop (and the GIL) for longer than
+`EVALUATION_BUDGET_S`. The others, plain paths included, are evaluated exactly as before.
 """
 
 from __future__ import annotations
@@ -16,8 +21,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..errors import StepError
-from ..expressions import compile_expression, find_segments, references, single_expression
+from ..errors import ErrorKind, StepError
+from ..expressions import (
+    BUDGET_FUNCTION,
+    Budget,
+    cel,
+    compile_expression,
+    compile_guarded,
+    find_segments,
+    references,
+    single_expression,
+)
 
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
 NOT_RUN = {"output": None, "status": "skipped", "error": None}
@@ -30,6 +44,7 @@ class Prepared:
     program: Any
     roots: frozenset[str]
     step_ids: frozenset[str]
+    guarded: bool = False  # `program` has cost checkpoints and needs a Budget
 
 
 @lru_cache(maxsize=8192)
@@ -38,9 +53,12 @@ def prepare(source: str) -> Prepared:
         parts = tuple(source.split("."))
         steps = frozenset({parts[1]}) if parts[0] == "steps" and len(parts) > 1 else frozenset()
         return Prepared(source, parts, None, frozenset({parts[0]}), steps)
+    program = compile_expression(source)
+    guarded = compile_guarded(source)
     refs = references(source)
     step_ids = frozenset(member for root, member, _ in refs.members if root == "steps")
-    return Prepared(source, None, compile_expression(source), frozenset(refs.names), step_ids)
+    return Prepared(source, None, program if guarded is None else guarded, frozenset(refs.names), step_ids,
+                    guarded is not None)
 
 
 @lru_cache(maxsize=8192)
@@ -65,6 +83,8 @@ def evaluate(prepared: Prepared, scope: Mapping[str, Any]) -> Any:
     try:
         if prepared.path is not None:
             return _lookup(prepared.path, scope)
+        if prepared.guarded:
+            return _budgeted(prepared, scope)
         return prepared.program.execute(_context(prepared, scope))
     except StepError:
         raise
@@ -120,6 +140,29 @@ def _lookup(path: tuple[str, ...], scope: Mapping[str, Any]) -> Any:
     return value
 
 
+def _budgeted(prepared: Prepared, scope: Mapping[str, Any]) -> Any:
+    """Evaluate a checkpointed program; a spent budget wins over whatever CEL made of the stop
+    (an error, or a value when `|| true` swallowed it)."""
+    context = cel.Context(variables=_context(prepared, scope))
+    budget = Budget()  # after the conversion into CEL, which costs what it costs for every expression
+    context.add_function(BUDGET_FUNCTION, budget)
+    try:
+        value = prepared.program.execute(context)
+    except Exception:
+        if not budget.spent:
+            raise
+    if budget.spent:
+        raise StepError(_over_budget(prepared.source, budget.seconds), ErrorKind.LIMIT)
+    return value
+
+
+def _over_budget(source: str, seconds: float) -> str:
+    shown = source if len(source) <= 200 else source[:200] + "..."
+    return (f"expression `{shown}` was stopped after {seconds:g} s, the most one evaluation may take "
+            "(it would hold up every other run): `map` and `filter` take time that grows with the square "
+            "of the list's length and `+` copies what it joins; narrow the data first, or use a `code` step")
+
+
 def _context(prepared: Prepared, scope: Mapping[str, Any]) -> dict[str, Any]:
     context = {name: scope[name] for name in prepared.roots if name in scope and name != "steps"}
     if "steps" in prepared.roots:
@@ -143,4 +186,7 @@ def _as_text(value: Any) -> str:
 def _describe(exc: Exception) -> str:
     if isinstance(exc, KeyError):
         return f"no such key {exc}"
-    return str(exc).split("\n", 1)[0]
+    first, *rest = str(exc).split("\n")
+    # a regex `matches()` refuses says why on a later line, after a drawing of the pattern
+    reason = next((line.removeprefix("error: ") for line in rest if line.startswith("error: ")), None)
+    return f"{first} {reason}" if reason else first
