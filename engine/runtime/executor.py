@@ -29,6 +29,7 @@ from .scrub import Scrubber
 from .services import Services
 
 _NO_RETRY = RetryPolicy()
+YIELD_EVERY_S = 0.02
 _FATAL_KINDS = frozenset({ErrorKind.LIMIT, ErrorKind.FAIL, ErrorKind.MISSING})
 
 
@@ -62,6 +63,7 @@ class Execution:
         """The caller stored the run as `running` already: no separate write is needed to say so."""
         self.inherited_listeners: list[Listener] = []
         """Listeners that child runs (`workflow` steps) report to as well: the server's tracer, say."""
+        self._yielded_at = time.monotonic()
         self.scrub = Scrubber(())
         """Masks every secret value; built when the run starts (the vault may have changed since)."""
 
@@ -187,7 +189,16 @@ class Execution:
         self.result.steps.append(record)
         if record.status == StepStatus.FAILED and record.error and record.error.get("fatal"):
             raise RunFailed(StepError(record.error["message"], record.error["type"], step=step.id))
+        await self._share_the_loop()
         return record
+
+    async def _share_the_loop(self) -> None:
+        """Give other runs, requests and the run's own time limit a turn once a run has computed
+        for a while without awaiting anything (steps that only evaluate expressions never do)."""
+        now = time.monotonic()
+        if now - self._yielded_at >= YIELD_EVERY_S:
+            self._yielded_at = now
+            await asyncio.sleep(0)
 
     async def _execute(self, step: Step, scope: Mapping[str, Any], key: str) -> StepRecord:
         if step.when is not None and not evaluate.truthy(self._guard(step, scope)):

@@ -1,16 +1,15 @@
 """Runaway expressions stop: each kind found fails its run with a `limit` error well within
 `limits.timeout` (2 s here), and the process's peak memory grows by less than 256 MB.
 
-Without the evaluation budget these ran for seconds to hours (measured: a `map` over 16,000
-items 11 s; two nested over 10,000 items, each inner `map` 4 s, so about 11 hours; seven
-nested ten-element literals, 10^7 elements, still running after 200 s at 320 MB; 100
-references to a 100,000-item list joined with `+` 36 s and 1.4 GB, put in a list 1 GB). With it, one evaluation stops after 0.25 s, and in that
-time CEL allocates about 100 MB at most (measured here: copying a large input into a list
-over and over, the fastest way it has to fill memory); 256 MB leaves room for a faster machine.
+Without the evaluation budget these ran for seconds to hours (measured: a `map` over 16,000 items 11
+s; two nested over 10,000 items, each inner `map` 4 s, so about 11 hours; seven nested ten-element
+literals, 10^7 elements, still running after 200 s at 320 MB; 100 references to a 100,000-item list
+joined with `+` 36 s and 1.4 GB, put in a list 1 GB). With it, one evaluation stops after 0.25 s,
+and in that time CEL allocates about 100 MB at most (measured here: copying a large input into a
+list over and over, the fastest way it has to fill memory); 256 MB leaves room for a faster machine.
 
-Each case runs in its own process, so that its peak memory (max RSS) is its own, and so that
-a regression that crashes CEL fails one test instead of killing the test session.
-"""
+Each case runs in its own process, so that its peak memory (max RSS) is its own, and so that a
+regression that crashes CEL fails one test instead of killing the test session."""
 
 from __future__ import annotations
 
