@@ -1,5 +1,5 @@
-"""A secret canary in every kind of credential a run uses (an http header, an SMTP login, a SQL
-URL, an S3 key) is used for real and appears nowhere a person or a file could read it: not in
+"""A secret canary in every kind of credential a run uses (an http header, a query string and a
+URL path, an SMTP login, a SQL URL, an S3 key, the Telegram bot token) is used for real and appears nowhere a person or a file could read it: not in
 the server log, the run's record, its server-sent events, its error messages and replies, its
 MLflow trace, nor the raw bytes of any file under LOOM_HOME (the vault's ciphertext aside)."""
 
@@ -41,6 +41,7 @@ steps:
     method: POST
     url: "${{ inputs.base }}/echo"
     headers: {Authorization: "Bearer ${{ secrets.API_TOKEN }}"}
+    query: {api_key: "${{ secrets.API_TOKEN }}"}
     json: {note: sent}
   - id: leaky_url
     type: http
@@ -146,6 +147,7 @@ def test_a_secret_canary_is_used_but_never_shown_or_stored(loom: Loom, server: L
 
     # The credentials were really used...
     assert server.requests[0].headers["authorization"] == f"Bearer {HTTP_CANARY}"
+    assert server.requests[0].path == f"/echo?api_key={HTTP_CANARY}"
     assert [message.login for message in smtp.received] == ["reporter"]
     assert "nightly report sent" in bot_api.texts("4242")
     assert run["outputs"]["echoed"]["headers"]["authorization"] == "Bearer ***"
