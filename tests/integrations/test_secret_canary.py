@@ -1,7 +1,8 @@
-"""A secret canary in every kind of credential a run uses (an http header, a query string and a
-URL path, an SMTP login, a SQL URL, an S3 key, the Telegram bot token) is used for real and appears nowhere a person or a file could read it: not in
-the server log, the run's record, its server-sent events, its error messages and replies, its
-MLflow trace, nor the raw bytes of any file under LOOM_HOME (the vault's ciphertext aside)."""
+"""A secret canary in every kind of credential a run uses (an http header, a query string and a URL
+path, an SMTP login, a SQL URL, an S3 key, the Telegram bot token) is used for real and appears
+nowhere a person or a file could read it: not in the server log, the run's record, its server-sent
+events, its error messages and replies, its MLflow trace, nor the raw bytes of any file under
+LOOM_HOME (the vault's ciphertext aside)."""
 
 from __future__ import annotations
 
