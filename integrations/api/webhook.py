@@ -85,7 +85,7 @@ async def start_run(
     body = await request.body()
     signature = _check_signature(request, loom, saved, body) if scope == "hmac" else None
     run_request = _parse(body)
-    _check_preflight(loom, saved)  # after authentication: only a caller may learn what is missing
+    _check_preflight(loom, saved, named=scope != "none")  # after authentication
     if run_request.callback_url is not None:
         await _check_callback(loom, run_request.callback_url)
     digest = hashlib.sha256(body).hexdigest()
@@ -196,12 +196,15 @@ def _check_signature(request: Request, loom: Loom, saved: SavedWorkflow, body: b
     return f"sig:{timestamp}:{hashlib.sha256(body).hexdigest()[:32]}"
 
 
-def _check_preflight(loom: Loom, saved: SavedWorkflow) -> None:
-    """Refuse a run that would fail before its first step for want of a secret or connection."""
+def _check_preflight(loom: Loom, saved: SavedWorkflow, *, named: bool) -> None:
+    """Refuse a run that would fail before its first step for want of a secret or connection.
+    Only an authenticated caller learns which: an `auth: none` webhook's caller is anyone."""
     missing = preflight.missing(saved.workflow, loom.services)
-    if missing:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"workflow '{saved.name}' cannot run: " + "; ".join(m.message for m in missing))
+    if not missing:
+        return
+    what = "; ".join(m.message for m in missing) if named else \
+        "secrets or connections it needs are not configured on the server"
+    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"workflow '{saved.name}' cannot run: {what}")
 
 
 def _parse(body: bytes) -> RunRequest:

@@ -39,3 +39,12 @@ def test_a_webhook_call_is_refused_with_422_and_starts_no_run(client: TestClient
 
 def test_a_workflow_with_everything_it_needs_saves_without_warnings(client: TestClient):
     assert save(client, NEEDS_TOKEN.replace("CRM_TOKEN", "HOOK_KEY"))["warnings"] == []
+
+
+def test_an_open_webhook_refuses_without_naming_what_is_missing(client: TestClient, loom: Loom):
+    save(client, NEEDS_TOKEN.replace("{type: webhook}", "{type: webhook, auth: none}"))
+    response = client.post("/api/v1/workflows/needs-token/runs", json={"inputs": {}},
+                           headers={"Authorization": ""})
+    assert response.status_code == 422
+    assert "CRM_TOKEN" not in response.text and "not configured" in response.text
+    assert count_runs(loom, "needs-token") == 0
