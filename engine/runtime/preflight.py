@@ -21,6 +21,8 @@ from .services import Services
 class Requirements:
     secrets: frozenset[str]
     connections: tuple[Need, ...]
+    owners: dict[str, str]
+    """Secret or `connection:NAME` -> the first step that uses it, for the error message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,24 +64,30 @@ def requirements(workflow: Workflow) -> Requirements:
 def _collect(workflow: Workflow) -> Requirements:
     secrets: set[str] = set()
     needs: list[Need] = []
+    owners: dict[str, str] = {}
     for _, step, _ in workflow.walk():
-        secrets.update(_secret_names(step))
-        needs.extend(step.connections())
-    for trigger in workflow.triggers:
-        name = getattr(trigger, "secret", None)
-        if isinstance(name, str):
+        for name in _secret_names(step):
             secrets.add(name)
-    return Requirements(frozenset(secrets), tuple(dict.fromkeys(needs)))
+            owners.setdefault(name, step.id)
+        for need in step.connections():
+            needs.append(need)
+            owners.setdefault(f"connection:{need.name}", step.id)
+    for trigger in workflow.triggers:
+        signing = getattr(trigger, "secret", None)
+        if isinstance(signing, str):
+            secrets.add(signing)
+    return Requirements(frozenset(secrets), tuple(dict.fromkeys(needs)), owners)
 
 
 def missing(workflow: Workflow, services: Services) -> list[Missing]:
     """What the workflow needs that `services` lacks; empty when it can start."""
     found: list[Missing] = []
-    owners = _owners(workflow)
-    for name in sorted(requirements(workflow).secrets):
+    needed = requirements(workflow)
+    owners = needed.owners
+    for name in sorted(needed.secrets):
         if not services.secret(name):
             found.append(Missing(name, "secret", owners.get(name)))
-    for need in requirements(workflow).connections:
+    for need in needed.connections:
         problem = _connection_problem(need, services)
         if problem:
             found.append(Missing(need.name, need.kind, owners.get(f"connection:{need.name}"), problem))
@@ -95,17 +103,6 @@ def _connection_problem(need: Need, services: Services) -> str | None:
     if connection.kind != need.kind:
         return f"is a {connection.kind} connection, not {need.kind}"
     return None
-
-
-def _owners(workflow: Workflow) -> dict[str, str]:
-    """Secret or `connection:NAME` -> the first step that uses it, for the error message."""
-    owners: dict[str, str] = {}
-    for _, step, _ in workflow.walk():
-        for name in _secret_names(step):
-            owners.setdefault(name, step.id)
-        for need in step.connections():
-            owners.setdefault(f"connection:{need.name}", step.id)
-    return owners
 
 
 def _secret_names(step: Step) -> Iterator[str]:
