@@ -23,7 +23,7 @@ from typing import Any, get_args
 
 from ..connections.kinds import Kind
 from ..errors import LoomError
-from .credentials import ask_hidden, open_vault, piped, read_stdin, reporting
+from .credentials import ask_hidden, deleted, open_vault, piped, read_stdin, reporting
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -99,11 +99,7 @@ def test_connection(args: argparse.Namespace) -> int:
 
 @reporting("connections delete")
 def delete_connection(args: argparse.Namespace) -> int:
-    if not open_vault().delete_connection(args.name):
-        print(f"loom connections delete: no connection named '{args.name}' is stored", file=sys.stderr)
-        return 1
-    print(f"connection {args.name} deleted", file=sys.stderr)
-    return 0
+    return deleted("connections delete", "connection", args.name, open_vault().delete_connection(args.name))
 
 
 def _json_settings(source: str | None) -> dict[str, Any]:

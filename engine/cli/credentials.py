@@ -47,6 +47,15 @@ def reporting(command: str) -> Callable[[Handler], Handler]:
     return wrap
 
 
+def deleted(command: str, kind: str, name: str, removed: bool) -> int:
+    """What `delete` says: that it removed the secret or connection, or that none was stored."""
+    if not removed:
+        print(f"loom {command}: no {kind} named '{name}' is stored", file=sys.stderr)
+        return 1
+    print(f"{kind} {name} deleted", file=sys.stderr)
+    return 0
+
+
 def piped() -> bool:
     """Whether stdin is a pipe or a file rather than a terminal."""
     return sys.stdin is not None and not sys.stdin.isatty()

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-from .credentials import ask_hidden, open_vault, piped, read_stdin, reporting
+from .credentials import ask_hidden, deleted, open_vault, piped, read_stdin, reporting
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,11 +66,7 @@ def list_secrets(args: argparse.Namespace) -> int:
 
 @reporting("secrets delete")
 def delete_secret(args: argparse.Namespace) -> int:
-    if not open_vault().delete_secret(args.name):
-        print(f"loom secrets delete: no secret named '{args.name}' is stored", file=sys.stderr)
-        return 1
-    print(f"secret {args.name} deleted", file=sys.stderr)
-    return 0
+    return deleted("secrets delete", "secret", args.name, open_vault().delete_secret(args.name))
 
 
 @reporting("secrets rotate-key")
